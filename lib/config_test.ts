@@ -1,0 +1,74 @@
+import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
+import {
+  ConfigError,
+  DEFAULTS,
+  loadConfig,
+  parseBytes,
+  parseCount,
+  parseDuration,
+} from "./config.ts";
+
+const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
+
+Deno.test("loadConfig: defaults match .env.example and the seed", () => {
+  const cfg = loadConfig(envOf({}));
+  assertEquals(cfg.kafkaBrokers, ["127.0.0.1:9092"]);
+  assertEquals(cfg.s3, {
+    endpoint: "http://127.0.0.1:9000",
+    region: "us-east-1",
+    bucket: "prod-python",
+    accessKey: "minioadmin",
+    secretKey: "minioadmin",
+  });
+  assertEquals(cfg.clickhouse, { url: "http://127.0.0.1:8123", user: "click", password: "click" });
+});
+
+Deno.test("loadConfig: .env.example lists exactly the variables we read", async () => {
+  const text = await Deno.readTextFile(new URL("../.env.example", import.meta.url));
+  const vars = Object.fromEntries(
+    text.split("\n").filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) =>
+      l.split("=", 2) as [string, string]
+    ),
+  );
+  const cfg = loadConfig(envOf(vars));
+  assertEquals(cfg, loadConfig(envOf({})));
+  assertEquals(Object.keys(vars).sort(), Object.keys(DEFAULTS).sort());
+});
+
+Deno.test("loadConfig: several brokers and trailing slashes", () => {
+  const cfg = loadConfig(envOf({
+    KAFKA_BROKERS: "a:9092, b:9093",
+    S3_ENDPOINT: "https://s3.example.com/",
+  }));
+  assertEquals(cfg.kafkaBrokers, ["a:9092", "b:9093"]);
+  assertEquals(cfg.s3.endpoint, "https://s3.example.com");
+});
+
+Deno.test("loadConfig: bad values name the variable", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ KAFKA_BROKERS: "localhost" }, /KAFKA_BROKERS has "localhost"; expected host:port/],
+    [{ KAFKA_BROKERS: "h:99999" }, /KAFKA_BROKERS/],
+    [{ S3_ENDPOINT: "127.0.0.1:9000" }, /S3_ENDPOINT .*http/],
+    [{ CLICKHOUSE_URL: "not a url" }, /CLICKHOUSE_URL/],
+    [{ S3_BUCKET: "Bad_Bucket" }, /S3_BUCKET has "Bad_Bucket"/],
+    [{ ACCESS_KEY: "  " }, /ACCESS_KEY is set but empty/],
+  ];
+  for (const [vars, message] of cases) {
+    assertThrows(() => loadConfig(envOf(vars)), ConfigError);
+    assertThrows(() => loadConfig(envOf(vars)), message);
+  }
+});
+
+Deno.test("parseDuration, parseCount, parseBytes", () => {
+  assertEquals(parseDuration("30s", "--d"), 30_000);
+  assertEquals(parseDuration("500ms", "--d"), 500);
+  assertEquals(parseDuration("2m", "--d"), 120_000);
+  assertEquals(parseDuration("1.5", "--d"), 1500);
+  assertThrows(() => parseDuration("soon", "--duration"), /--duration has "soon"/);
+  assertEquals(parseCount("42", "--count"), 42);
+  assertThrows(() => parseCount("-1", "--count"), /--count/);
+  assertThrows(() => parseCount("0", "--partitions", 1), /≥ 1/);
+  assertEquals(parseBytes("64MiB", "--max-bytes"), 64 * 1024 * 1024);
+  assertEquals(parseBytes("1000", "--max-bytes"), 1000);
+  assertThrows(() => parseBytes("lots", "--max-bytes"), /--max-bytes/);
+});

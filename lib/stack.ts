@@ -1,0 +1,675 @@
+/**
+ * The native local stack: Apache Kafka (KRaft, jars from Maven Central), an S3
+ * server (versitygw, built with `go install`) and ClickHouse (Debian package),
+ * run as plain processes without Docker.
+ *
+ * Downloads and builds are cached per user (`$XDG_CACHE_HOME/music-pipeline`);
+ * data, pids and logs live in `.stack/` in the repository (git-ignored). A
+ * service that already answers at the configured endpoint (for example from
+ * docker compose) is used as it is.
+ *
+ * @module
+ */
+import { Kafka, logLevel } from "kafkajs";
+import type { Config } from "./config.ts";
+import { parseHostPort } from "./config.ts";
+import { UserError } from "./cli.ts";
+import { createS3Client, ensureBucket, listBuckets } from "./s3.ts";
+
+/** Pinned versions of what the stack downloads or builds. */
+export const VERSIONS = {
+  kafka: "4.4.0",
+  slf4j: "2.0.17",
+  versitygw: "v1.7.0",
+} as const;
+
+/** Names of the stack's services. */
+export type ServiceName = "kafka" | "s3" | "clickhouse";
+/** All services, in start order. */
+export const SERVICES: readonly ServiceName[] = ["kafka", "s3", "clickhouse"];
+
+/** Where the stack keeps downloads (cache) and runtime files (state). */
+export interface StackPaths {
+  cache: string;
+  state: string;
+}
+
+/** Default paths: per-user cache, `.stack/` beside the repository's deno.json. */
+export function defaultPaths(): StackPaths {
+  const home = Deno.env.get("HOME") ?? "/tmp";
+  const cache = Deno.env.get("STACK_CACHE_DIR") ??
+    `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/music-pipeline`;
+  const state = Deno.env.get("STACK_STATE_DIR") ??
+    new URL("../.stack", import.meta.url).pathname;
+  return { cache, state };
+}
+
+/** What `status` reports for one service. */
+export interface ServiceStatus {
+  name: ServiceName;
+  endpoint: string;
+  /** Pid of the process this project started, when it is alive. */
+  pid: number | undefined;
+  healthy: boolean;
+  /** Health problem, when not healthy. */
+  detail: string;
+}
+
+/** Thrown when a tool the stack needs is missing; its message says what to install. */
+export class PrerequisiteError extends UserError {
+  override name = "PrerequisiteError";
+}
+
+// ---------------------------------------------------------------- health checks
+
+/** Kafka answers a metadata request (describeCluster). */
+async function kafkaHealth(cfg: Config): Promise<string | null> {
+  const kafka = new Kafka({
+    clientId: "stack-health",
+    brokers: cfg.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1500,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const c = await admin.describeCluster();
+    return c.brokers.length > 0 ? null : "no brokers in metadata";
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** S3 answers ListBuckets signed with the configured keys. */
+async function s3Health(cfg: Config): Promise<string | null> {
+  const client = createS3Client(cfg.s3, { timeoutMs: 3000 });
+  try {
+    await listBuckets(client);
+    return null;
+  } catch (e) {
+    return (e as Error).message || (e as Error).name;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** ClickHouse answers `SELECT 1` with the configured user. */
+async function clickhouseHealth(cfg: Config): Promise<string | null> {
+  try {
+    const res = await fetch(`${cfg.clickhouse.url}/?query=SELECT%201`, {
+      headers: {
+        Authorization: `Basic ${btoa(`${cfg.clickhouse.user}:${cfg.clickhouse.password}`)}`,
+      },
+      signal: AbortSignal.timeout(3000),
+    });
+    const body = (await res.text()).trim();
+    return res.ok && body === "1" ? null : `HTTP ${res.status}: ${body.slice(0, 200)}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const HEALTH: Record<ServiceName, (cfg: Config) => Promise<string | null>> = {
+  kafka: kafkaHealth,
+  s3: s3Health,
+  clickhouse: clickhouseHealth,
+};
+
+/** The `host:port` or URL each service is expected at. */
+export function endpointOf(name: ServiceName, cfg: Config): string {
+  switch (name) {
+    case "kafka":
+      return cfg.kafkaBrokers[0] ?? "";
+    case "s3":
+      return cfg.s3.endpoint;
+    case "clickhouse":
+      return cfg.clickhouse.url;
+  }
+}
+
+function hostPortOf(name: ServiceName, cfg: Config): { host: string; port: number } {
+  const ep = endpointOf(name, cfg);
+  if (name === "kafka") return parseHostPort(ep, "KAFKA_BROKERS");
+  const url = new URL(ep);
+  return { host: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)) };
+}
+
+// ---------------------------------------------------------------- processes
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidFile(paths: StackPaths, name: ServiceName): string {
+  return `${paths.state}/${name}/pid`;
+}
+
+/** Log file of a service (its stdout and stderr). */
+export function logFile(paths: StackPaths, name: ServiceName): string {
+  return `${paths.state}/${name}/${name}.log`;
+}
+
+/** State and command line of a process via `ps` (Deno needs --allow-all to read /proc). */
+async function psInfo(pid: number): Promise<{ zombie: boolean; args: string } | undefined> {
+  const res = await run("ps", ["-o", "stat=,args=", "-p", String(pid)]);
+  const line = res.output.trim();
+  if (res.code !== 0 || line === "") return undefined;
+  return { zombie: line.startsWith("Z"), args: line };
+}
+
+/** The pid we recorded for a service, if that process is alive and still ours. */
+export async function ourPid(paths: StackPaths, name: ServiceName): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number((await Deno.readTextFile(pidFile(paths, name))).trim());
+  } catch {
+    return undefined;
+  }
+  const info = await psInfo(pid);
+  // A recycled pid would not mention our state directory on its command line.
+  return info && !info.zombie && info.args.includes(`${paths.state}/${name}`) ? pid : undefined;
+}
+
+/** True while the process exists and is not a zombie. */
+async function alive(pid: number): Promise<boolean> {
+  const info = await psInfo(pid);
+  return info !== undefined && !info.zombie;
+}
+
+async function portOpen(host: string, port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command to completion; returns its exit code and combined output. */
+async function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number; output: string }> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+async function which(cmd: string): Promise<string | undefined> {
+  const found = await run("sh", ["-c", `command -v ${cmd}`]).catch(() => ({ code: 1, output: "" }));
+  return found.code === 0 ? found.output.trim() : undefined;
+}
+
+/** Last `lines` lines of a file, or a note when it does not exist. */
+export async function tail(path: string, lines = 30): Promise<string> {
+  try {
+    const text = await Deno.readTextFile(path);
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return `(no log at ${path})`;
+  }
+}
+
+/**
+ * Starts a long-running process detached from us (own session, output to its
+ * log file) and records its pid.
+ */
+async function spawnDetached(
+  paths: StackPaths,
+  name: ServiceName,
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<number> {
+  const log = logFile(paths, name);
+  const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  // setsid: the service survives the end of this task and gets no terminal signals.
+  const script = `setsid ${quoted} >>'${log}' 2>&1 </dev/null & echo $!`;
+  const res = await run("sh", ["-c", script], { env });
+  const pid = Number(res.output.trim());
+  if (!Number.isInteger(pid) || pid <= 0) {
+    throw new Error(`Could not start ${name}: ${res.output}`);
+  }
+  await Deno.writeTextFile(pidFile(paths, name), `${pid}\n`);
+  return pid;
+}
+
+// ---------------------------------------------------------------- preparation
+
+/** Checks for Java ≥ 17 and returns the `java` path. */
+async function needJava(): Promise<string> {
+  const java = await which("java");
+  if (!java) {
+    throw new PrerequisiteError(
+      "Kafka needs Java 17 or newer and `java` was not found: install it (Debian: `apt-get install openjdk-17-jre-headless`) and run again.",
+    );
+  }
+  const v = await run(java, ["-version"]);
+  const major = Number(/version "(\d+)/.exec(v.output)?.[1] ?? 0);
+  if (major < 17) {
+    throw new PrerequisiteError(
+      `Kafka needs Java 17 or newer, found ${
+        major || "an unknown version"
+      }: install a newer JDK and run again.`,
+    );
+  }
+  return java;
+}
+
+/** Fetches the Kafka broker and tools jars (and an SLF4J binding) from Maven Central, once. */
+export async function kafkaLibs(paths: StackPaths, say: (s: string) => void): Promise<string> {
+  const dir = `${paths.cache}/kafka-${VERSIONS.kafka}`;
+  const libs = `${dir}/libs`;
+  if (await exists(`${libs}/.complete`)) return libs;
+  const mvn = await which("mvn");
+  if (!mvn) {
+    throw new PrerequisiteError(
+      "Fetching Kafka needs Maven and `mvn` was not found: install it (Debian: `apt-get install maven`) and run again.",
+    );
+  }
+  say(`downloading Apache Kafka ${VERSIONS.kafka} jars from Maven Central (once)…`);
+  await Deno.mkdir(dir, { recursive: true });
+  const dep = (g: string, a: string, v: string) =>
+    `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  await Deno.writeTextFile(
+    `${dir}/pom.xml`,
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local.music-pipeline</groupId><artifactId>kafka-dist</artifactId><version>1</version>
+<dependencies>
+${dep("org.apache.kafka", "kafka_2.13", VERSIONS.kafka)}
+${dep("org.apache.kafka", "kafka-tools", VERSIONS.kafka)}
+${dep("org.slf4j", "slf4j-api", VERSIONS.slf4j)}
+${dep("org.slf4j", "slf4j-simple", VERSIONS.slf4j)}
+</dependencies></project>\n`,
+  );
+  await Deno.remove(libs, { recursive: true }).catch(() => {});
+  const res = await run(mvn, [
+    "-q",
+    "-B",
+    "dependency:copy-dependencies",
+    `-DoutputDirectory=${libs}`,
+    "-DincludeScope=runtime",
+  ], { cwd: dir });
+  if (res.code !== 0) {
+    throw new UserError(`Could not download Kafka with Maven:\n${res.output.slice(-2000)}`);
+  }
+  await Deno.writeTextFile(`${libs}/.complete`, new Date().toISOString());
+  return libs;
+}
+
+/** A random KRaft cluster id: 16 bytes, base64url, 22 characters. */
+function clusterId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...b)).replaceAll("+", "-").replaceAll("/", "_").slice(0, 22);
+}
+
+async function prepareKafka(paths: StackPaths, cfg: Config, say: (s: string) => void) {
+  const java = await needJava();
+  const libs = await kafkaLibs(paths, say);
+  const { host, port } = hostPortOf("kafka", cfg);
+  const dir = `${paths.state}/kafka`;
+  const props = `${dir}/server.properties`;
+  await Deno.writeTextFile(
+    props,
+    [
+      "process.roles=broker,controller",
+      "node.id=1",
+      `controller.quorum.voters=1@${host}:${port + 1}`,
+      `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${port + 1}`,
+      `advertised.listeners=PLAINTEXT://${host}:${port}`,
+      "controller.listener.names=CONTROLLER",
+      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      "inter.broker.listener.name=PLAINTEXT",
+      `log.dirs=${dir}/data`,
+      "num.partitions=3",
+      "offsets.topic.replication.factor=1",
+      "offsets.topic.num.partitions=10",
+      "transaction.state.log.replication.factor=1",
+      "transaction.state.log.min.isr=1",
+      "share.coordinator.state.topic.replication.factor=1",
+      "share.coordinator.state.topic.min.isr=1",
+      "group.initial.rebalance.delay.ms=0",
+      "auto.create.topics.enable=true",
+      "log.retention.hours=168",
+      "",
+    ].join("\n"),
+  );
+  if (!(await exists(`${dir}/data/meta.properties`))) {
+    const res = await run(java, [
+      "-cp",
+      `${libs}/*`,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      clusterId(),
+      "-c",
+      props,
+    ]);
+    if (res.code !== 0) throw new Error(`Kafka storage format failed:\n${res.output.slice(-2000)}`);
+  }
+  return {
+    argv: [
+      java,
+      "-Xms256m",
+      "-Xmx1g",
+      "-XX:+UseG1GC",
+      "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+      "-Dorg.slf4j.simpleLogger.showDateTime=true",
+      "-cp",
+      `${libs}/*`,
+      "kafka.Kafka",
+      props,
+    ],
+    env: {},
+  };
+}
+
+/** Builds versitygw with `go install` into the cache, once. */
+export async function versitygwBinary(paths: StackPaths, say: (s: string) => void) {
+  const dir = `${paths.cache}/versitygw-${VERSIONS.versitygw}`;
+  const bin = `${dir}/versitygw`;
+  if (await exists(bin)) return bin;
+  const go = await which("go");
+  if (!go) {
+    throw new PrerequisiteError(
+      "Building the S3 server (versitygw) needs Go 1.24 or newer and `go` was not found: install it from https://go.dev/dl or your package manager and run again.",
+    );
+  }
+  say(`building versitygw ${VERSIONS.versitygw} with go install (once)…`);
+  const res = await run(go, [
+    "install",
+    `github.com/versity/versitygw/cmd/versitygw@${VERSIONS.versitygw}`,
+  ], { env: { GOBIN: dir } });
+  if (res.code !== 0) {
+    throw new UserError(`Could not build versitygw with go install:\n${res.output.slice(-2000)}`);
+  }
+  return bin;
+}
+
+async function prepareS3(paths: StackPaths, cfg: Config, say: (s: string) => void) {
+  const bin = await versitygwBinary(paths, say);
+  const { host, port } = hostPortOf("s3", cfg);
+  const data = `${paths.state}/s3/data`;
+  await Deno.mkdir(data, { recursive: true });
+  return {
+    argv: [bin, "--port", `${host}:${port}`, "posix", data],
+    // Keys through the environment, so they never appear in `ps`.
+    env: { ROOT_ACCESS_KEY: cfg.s3.accessKey, ROOT_SECRET_KEY: cfg.s3.secretKey },
+  };
+}
+
+/** Finds the ClickHouse server binary, installing Debian's package when missing and possible. */
+async function clickhouseBinary(say: (s: string) => void): Promise<string[]> {
+  const find = async () => {
+    const server = await which("clickhouse-server") ??
+      (await exists("/usr/sbin/clickhouse-server") ? "/usr/sbin/clickhouse-server" : undefined);
+    if (server) return [server];
+    const single = await which("clickhouse");
+    return single ? [single, "server"] : undefined;
+  };
+  const found = await find();
+  if (found) return found;
+  const apt = await which("apt-get");
+  const root = Deno.uid() === 0;
+  const sudo = root ? undefined : await which("sudo");
+  if (!apt || (!root && !sudo)) {
+    throw new PrerequisiteError(
+      "ClickHouse is not installed: install it (Debian/Ubuntu: `sudo apt-get install clickhouse-server`; elsewhere see https://clickhouse.com/docs/install) and run again.",
+    );
+  }
+  say("installing clickhouse-server with apt-get (once)…");
+  const pre = root ? [] : ["-n", apt];
+  const cmd = root ? apt : sudo!;
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  let res = await run(cmd, [
+    ...pre,
+    "install",
+    "-y",
+    "--no-install-recommends",
+    "clickhouse-server",
+  ], {
+    env,
+  });
+  if (res.code !== 0) {
+    await run(cmd, [...pre, "update"], { env });
+    res = await run(
+      cmd,
+      [...pre, "install", "-y", "--no-install-recommends", "clickhouse-server"],
+      {
+        env,
+      },
+    );
+  }
+  const after = await find();
+  if (res.code !== 0 || !after) {
+    throw new PrerequisiteError(
+      `ClickHouse is not installed and apt-get could not install it: run \`sudo apt-get install clickhouse-server\` yourself.\n${
+        res.output.slice(-1000)
+      }`,
+    );
+  }
+  return after;
+}
+
+function xmlEscape(s: string): string {
+  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+async function prepareClickhouse(paths: StackPaths, cfg: Config, say: (s: string) => void) {
+  const bin = await clickhouseBinary(say);
+  const { host, port } = hostPortOf("clickhouse", cfg);
+  const dir = `${paths.state}/clickhouse`;
+  for (const d of ["data", "tmp", "user_files", "format_schemas", "log"]) {
+    await Deno.mkdir(`${dir}/${d}`, { recursive: true });
+  }
+  // The native TCP port would default to 9000, where the S3 server listens.
+  const tcpPort = port + 1; // 8123 → 8124
+  await Deno.writeTextFile(
+    `${dir}/config.xml`,
+    `<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>information</level>
+    <log>${dir}/log/clickhouse-server.log</log>
+    <errorlog>${dir}/log/clickhouse-server.err.log</errorlog>
+    <size>100M</size>
+    <count>2</count>
+  </logger>
+  <listen_host>${xmlEscape(host)}</listen_host>
+  <http_port>${port}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <kafka>
+    <auto_offset_reset>smallest</auto_offset_reset>
+  </kafka>
+</yandex>
+`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/users.xml`,
+    `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+    <${xmlEscape(cfg.clickhouse.user)}>
+      <password>${xmlEscape(cfg.clickhouse.password)}</password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </${xmlEscape(cfg.clickhouse.user)}>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+`,
+  );
+  return { argv: [...bin, `--config-file=${dir}/config.xml`], env: {} };
+}
+
+const PREPARE: Record<
+  ServiceName,
+  (
+    paths: StackPaths,
+    cfg: Config,
+    say: (s: string) => void,
+  ) => Promise<{ argv: string[]; env: Record<string, string> }>
+> = { kafka: prepareKafka, s3: prepareS3, clickhouse: prepareClickhouse };
+
+// ---------------------------------------------------------------- commands
+
+/** Health and ownership of one service. */
+export async function serviceStatus(
+  paths: StackPaths,
+  cfg: Config,
+  name: ServiceName,
+): Promise<ServiceStatus> {
+  const [pid, problem] = await Promise.all([ourPid(paths, name), HEALTH[name](cfg)]);
+  return {
+    name,
+    endpoint: endpointOf(name, cfg),
+    pid,
+    healthy: problem === null,
+    detail: problem ?? "",
+  };
+}
+
+/** Options of `up`. */
+export interface UpOptions {
+  /** Seconds to wait for each service to answer. */
+  timeoutSec: number;
+  say: (line: string) => void;
+}
+
+/**
+ * Brings one service up: uses one that already answers, otherwise prepares and
+ * starts ours and waits until it answers a real request.
+ */
+export async function upService(
+  paths: StackPaths,
+  cfg: Config,
+  name: ServiceName,
+  opts: UpOptions,
+): Promise<void> {
+  const say = (s: string) => opts.say(`${name.padEnd(10)} ${s}`);
+  const endpoint = endpointOf(name, cfg);
+  await Deno.mkdir(`${paths.state}/${name}`, { recursive: true });
+  let pid = await ourPid(paths, name);
+  if ((await HEALTH[name](cfg)) === null) {
+    say(pid ? `running at ${endpoint} (pid ${pid})` : `already answering at ${endpoint}; using it`);
+    return;
+  }
+  if (!pid) {
+    const { host, port } = hostPortOf(name, cfg);
+    if (await portOpen(host, port)) {
+      throw new UserError(
+        `${name}: ${host}:${port} is in use by another program that does not answer as ${name} (check the port, or the credentials in .env)`,
+      );
+    }
+    const { argv, env } = await PREPARE[name](paths, cfg, say);
+    pid = await spawnDetached(paths, name, argv, env);
+    say(`started (pid ${pid}), waiting for it to answer at ${endpoint}…`);
+  } else {
+    say(`pid ${pid} is running but not answering yet; waiting…`);
+  }
+  const deadline = Date.now() + opts.timeoutSec * 1000;
+  let problem: string | null = "not checked";
+  while (Date.now() < deadline) {
+    // Not ourPid(): its command line reads empty for a moment while the process execs.
+    if (!(await alive(pid))) {
+      throw new UserError(
+        `${name} exited during start-up. Last lines of ${logFile(paths, name)}:\n${await tail(
+          logFile(paths, name),
+        )}`,
+      );
+    }
+    problem = await HEALTH[name](cfg);
+    if (problem === null) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (problem !== null) {
+    throw new UserError(
+      `${name} did not answer at ${endpoint} within ${opts.timeoutSec}s (${problem}). Last lines of ${
+        logFile(paths, name)
+      }:\n${await tail(logFile(paths, name))}`,
+    );
+  }
+  say(`up at ${endpoint} (pid ${pid})`);
+}
+
+/** Brings every service up (in parallel) and creates the default bucket. */
+export async function up(paths: StackPaths, cfg: Config, opts: UpOptions): Promise<void> {
+  await Deno.mkdir(paths.state, { recursive: true });
+  const results = await Promise.allSettled(SERVICES.map((s) => upService(paths, cfg, s, opts)));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed.length > 0) {
+    const [first, ...rest] = failed.map((f) => f.reason);
+    for (const r of rest) opts.say(`error: ${(r as Error).message}`);
+    throw first;
+  }
+  const client = createS3Client(cfg.s3);
+  try {
+    if (await ensureBucket(client, cfg.s3.bucket)) {
+      opts.say(`${"s3".padEnd(10)} created bucket "${cfg.s3.bucket}"`);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Stops the services this project started (by pid); leaves others alone. */
+export async function down(
+  paths: StackPaths,
+  say: (line: string) => void,
+  only: readonly ServiceName[] = SERVICES,
+): Promise<void> {
+  await Promise.all(only.map(async (name) => {
+    const pid = await ourPid(paths, name);
+    if (!pid) {
+      await Deno.remove(pidFile(paths, name)).catch(() => {});
+      say(`${name.padEnd(10)} not running (nothing of ours to stop)`);
+      return;
+    }
+    Deno.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && await ourPid(paths, name)) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (await ourPid(paths, name)) {
+      Deno.kill(pid, "SIGKILL");
+      say(`${name.padEnd(10)} killed (pid ${pid}) after 30 s without exiting`);
+    } else {
+      say(`${name.padEnd(10)} stopped (pid ${pid})`);
+    }
+    await Deno.remove(pidFile(paths, name)).catch(() => {});
+  }));
+}

@@ -1,0 +1,34 @@
+-- MergeTree tables that keep what the Kafka-engine tables read (portable: 18.16 and modern).
+-- Placeholders {{name}} are filled in by lib/clickhouse.ts (identifiers are validated).
+
+-- Person records from the easy producer, columns as in the seed.
+CREATE TABLE IF NOT EXISTS {{prefix}}easy_consumer_phys (
+    uuid String,
+    first_name String,
+    last_name String,
+    middle_name String,
+    timestamp String
+) ENGINE = MergeTree()
+ORDER BY (uuid);
+
+-- Music events: the seed's columns (event_param, event_timestamp as JSON text, uuid),
+-- plus typed columns (one per EVENT_COLUMNS entry of lib/events.ts) so queries need no JSON
+-- parsing. ipv4 is a String: 18.16 has no IPv4 type.
+CREATE TABLE IF NOT EXISTS {{prefix}}music_consumer_phys (
+    event_param String,
+    event_timestamp String,
+    uuid UUID DEFAULT generateUUIDv4(),
+    event_type_id Int32,
+    event_type String,
+    user_id UUID,
+    platform_token String,
+    ipv4 String,
+    country String,
+    uuid_track UUID,
+    ts Int64,
+    ts_ms Int64,
+    event_time DateTime,
+    ingested_at DateTime DEFAULT now()
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(event_time)
+ORDER BY (event_type_id, event_time, user_id);

@@ -1,0 +1,65 @@
+/**
+ * `deno task clickhouse:init` — creates the Kafka-engine tables, materialized
+ * views and MergeTree tables for both topics (idempotent; `--drop` recreates).
+ *
+ * @module
+ */
+import { parseCommand, runMain } from "../lib/cli.ts";
+import { loadConfig, parseHostPort } from "../lib/config.ts";
+import { ClickHouseClient, INGEST_DEFAULTS, initClickHouse } from "../lib/clickhouse.ts";
+
+const spec = {
+  name: "clickhouse:init",
+  summary: "Create the ClickHouse Kafka-engine tables, views and MergeTree tables (idempotent)",
+  options: {
+    drop: { type: "boolean" },
+    brokers: { type: "string" },
+    "music-topic": { type: "string", default: INGEST_DEFAULTS.musicTopic },
+    "easy-topic": { type: "string", default: INGEST_DEFAULTS.easyTopic },
+    "music-group": { type: "string", default: INGEST_DEFAULTS.musicGroup },
+    "easy-group": { type: "string", default: INGEST_DEFAULTS.easyGroup },
+    prefix: { type: "string" },
+  },
+  help: {
+    drop: "Drop the tables and views first (their data too), then create them",
+    brokers: "Kafka brokers as ClickHouse reaches them [KAFKA_BROKERS]",
+    "music-topic": "Topic of the music events",
+    "easy-topic": "Topic of the person records",
+    "music-group": "ClickHouse's consumer group for music events",
+    "easy-group": "ClickHouse's consumer group for person records",
+    prefix: "Prefix for every table and view name (none by default)",
+  },
+  epilog: "Connection: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD (.env).",
+} as const;
+
+await runMain(async () => {
+  const { values } = parseCommand(spec, Deno.args);
+  const config = loadConfig();
+  const brokers = values.brokers === undefined
+    ? config.kafkaBrokers
+    : values.brokers.split(",").map((b) => b.trim()).filter(Boolean);
+  for (const b of brokers) parseHostPort(b, "--brokers");
+  const client = new ClickHouseClient(config.clickhouse);
+  const report = await initClickHouse(client, {
+    brokers,
+    musicTopic: values["music-topic"],
+    easyTopic: values["easy-topic"],
+    musicGroup: values["music-group"],
+    easyGroup: values["easy-group"],
+    prefix: values.prefix,
+    drop: values.drop ?? false,
+  });
+  console.log(
+    `ClickHouse ${report.version} at ${client.url} (SQL variant ${report.variant}), ` +
+      `Kafka ${brokers.join(",")}`,
+  );
+  for (const s of report.steps) {
+    console.log(`  ${s.status.padEnd(8)} ${s.kind.padEnd(5)} ${s.name}`);
+  }
+  const count = (st: string) => report.steps.filter((s) => s.status === st).length;
+  const dropped = count("dropped");
+  console.log(
+    `${dropped ? `${dropped} dropped, ` : ""}${count("created")} created, ` +
+      `${count("exists")} already existed`,
+  );
+});

@@ -1,0 +1,250 @@
+/**
+ * ClickHouse ingestion against the real server and broker: each test uses its
+ * own topics, consumer groups and table prefix, and drops them afterwards.
+ */
+import assert from "node:assert/strict";
+import { CompressionTypes } from "kafkajs";
+import { loadConfig } from "../lib/config.ts";
+import { UserError } from "../lib/cli.ts";
+import { compressionType, createKafka } from "../lib/kafka.ts";
+import { encodeEvent, EVENT_COLUMNS, EventGenerator } from "../lib/events.ts";
+import {
+  ClickHouseClient,
+  clickhouseType,
+  dropClickHouse,
+  type IngestOptions,
+  initClickHouse,
+  listQueries,
+  runQuery,
+} from "../lib/clickhouse.ts";
+
+const config = loadConfig();
+const client = new ClickHouseClient(config.clickhouse);
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+/** Unique names for one test: topics, groups, table prefix. */
+function isolated(): IngestOptions & { musicTopic: string; easyTopic: string; prefix: string } {
+  const id = crypto.randomUUID().slice(0, 8);
+  return {
+    brokers: config.kafkaBrokers,
+    musicTopic: `ch_music_${id}`,
+    easyTopic: `ch_easy_${id}`,
+    musicGroup: `clickhouse-music-${id}`,
+    easyGroup: `clickhouse-easy-${id}`,
+    prefix: `t${id}_`,
+  };
+}
+
+async function count(table: string): Promise<number> {
+  const r = await client.query<{ n: number }>(`SELECT count() AS n FROM ${table}`);
+  return r.data[0]!.n;
+}
+
+/** Polls until `table` holds `expected` rows (or the deadline passes); returns the last count. */
+async function waitForCount(table: string, expected: number, ms = 60_000): Promise<number> {
+  const deadline = Date.now() + ms;
+  let n = await count(table);
+  while (n < expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    n = await count(table);
+  }
+  return n;
+}
+
+Deno.test(
+  "clickhouse: N music events and M person records arrive exactly once",
+  opts,
+  async (t) => {
+    const names = isolated();
+    const p = names.prefix;
+    const kafka = createKafka({ brokers: config.kafkaBrokers });
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ idempotent: true });
+    try {
+      // Topics first: librdkafka only notices a topic created after it subscribed on its
+      // next metadata refresh (minutes).
+      await admin.createTopics({
+        topics: [{ topic: names.musicTopic, numPartitions: 3 }, {
+          topic: names.easyTopic,
+          numPartitions: 1,
+        }],
+        waitForLeaders: true,
+      });
+
+      await t.step("init creates every object, a second init changes nothing", async () => {
+        const first = await initClickHouse(client, names);
+        assert.deepEqual(first.steps.map((s) => s.status), Array(6).fill("created"));
+        const second = await initClickHouse(client, names);
+        assert.deepEqual(second.steps.map((s) => s.status), Array(6).fill("exists"));
+        assert.deepEqual(second.steps.map((s) => s.name), first.steps.map((s) => s.name));
+      });
+
+      await t.step("typed columns of music_consumer_phys match EVENT_COLUMNS", async () => {
+        const d = await client.query<{ name: string; type: string }>(
+          `DESCRIBE TABLE ${p}music_consumer_phys`,
+        );
+        const types = new Map(d.data.map((r) => [r.name, r.type]));
+        for (const c of EVENT_COLUMNS) {
+          assert.equal(types.get(c.field), clickhouseType(c.kind), `column ${c.field}`);
+        }
+        // The seed's columns are kept.
+        assert.equal(types.get("event_param"), "String");
+        assert.equal(types.get("event_timestamp"), "String");
+        assert.equal(types.get("uuid"), "UUID");
+        assert.equal(types.get("event_time"), "DateTime");
+      });
+
+      const N = 600;
+      const M = 40;
+      const gen = new EventGenerator({ seed: 42, users: 50, tracks: 200 });
+      const events = Array.from({ length: N }, () => gen.next());
+      const byType = new Map<number, number>();
+      for (const e of events) {
+        const id = e.event_param.event_type_id;
+        byType.set(id, (byType.get(id) ?? 0) + 1);
+      }
+      const people = Array.from({ length: M }, (_, i) => ({
+        uuid: crypto.randomUUID(),
+        first_name: ["Anna", "Boris", "Clara", "Dmitri"][i % 4]!,
+        last_name: `Last${i}`,
+        middle_name: `Middle${i}`,
+        timestamp: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+      }));
+
+      await t.step("produce (zstd, as the producer's default) and wait for the rows", async () => {
+        await producer.connect();
+        // zstd checks that ClickHouse's librdkafka reads what `deno task produce` writes.
+        for (let i = 0; i < N; i += 200) {
+          await producer.send({
+            topic: names.musicTopic,
+            compression: compressionType("zstd"),
+            messages: events.slice(i, i + 200).map((e) => ({
+              key: e.event_param.user_id,
+              value: new TextDecoder().decode(encodeEvent(e)),
+            })),
+          });
+        }
+        await producer.send({
+          topic: names.easyTopic,
+          compression: CompressionTypes.GZIP,
+          messages: people.map((r) => ({ key: r.uuid, value: JSON.stringify(r) })),
+        });
+        const [music, easy] = await Promise.all([
+          waitForCount(`${p}music_consumer_phys`, N),
+          waitForCount(`${p}easy_consumer_phys`, M),
+        ]);
+        assert.equal(music, N, "music rows");
+        assert.equal(easy, M, "person rows");
+        // Settled: nothing more (no duplicates) arrives shortly after.
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(await count(`${p}music_consumer_phys`), N);
+        assert.equal(await count(`${p}easy_consumer_phys`), M);
+      });
+
+      await t.step("typed values equal the produced events", async () => {
+        const r = await client.query<{ user_id: string; ts_ms: number; event_type_id: number }>(
+          `SELECT user_id, ts_ms, event_type_id, event_type, country, ipv4, uuid_track,
+           toUnixTimestamp(event_time) AS t, ts FROM ${p}music_consumer_phys`,
+        );
+        const key = (o: Record<string, unknown>) =>
+          JSON.stringify([
+            o.user_id,
+            o.ts_ms,
+            o.event_type_id,
+            o.event_type,
+            o.country,
+            o.ipv4,
+            o.uuid_track,
+          ]);
+        const got = r.data.map((row) => key(row)).sort();
+        const want = events.map((e) => key({ ...e.event_param, ts_ms: e.event_timestamp.ts_ms }))
+          .sort();
+        assert.deepEqual(got, want);
+        for (const row of r.data as unknown as { t: number; ts: number }[]) {
+          assert.equal(row.t, row.ts);
+        }
+      });
+
+      await t.step("every named query returns its expected shape", async () => {
+        const expected: Record<string, string[]> = {
+          "easy-head": ["uuid", "first_name", "last_name", "middle_name", "timestamp"],
+          "easy-describe": ["name", "type"],
+          "top-names": ["first_name", "cnt"],
+          "playbacks": ["event_time", "event_type_id", "event_type", "user_id", "uuid_track"],
+          "by-type": ["event_type_id", "event_type", "cnt"],
+        };
+        const queries = await listQueries();
+        assert.deepEqual(queries.map((q) => q.name).sort(), Object.keys(expected).sort());
+        const results = new Map<string, Awaited<ReturnType<typeof runQuery>>>();
+        for (const q of queries) {
+          const r = await runQuery(client, q, p);
+          results.set(q.name, r);
+          const cols = r.meta.map((m) => m.name);
+          for (const c of expected[q.name]!) assert.ok(cols.includes(c), `${q.name} has ${c}`);
+        }
+        const byTypeRows = results.get("by-type")!.data as {
+          event_type_id: number;
+          cnt: number;
+        }[];
+        assert.deepEqual(
+          new Map(byTypeRows.map((r) => [r.event_type_id, r.cnt])),
+          byType,
+        );
+        assert.equal(results.get("easy-head")!.data.length, 10);
+        assert.equal(results.get("easy-describe")!.data.length, 5);
+        const top = results.get("top-names")!.data as { first_name: string; cnt: number }[];
+        assert.equal(top.length, 4);
+        assert.equal(top.reduce((a, r) => a + r.cnt, 0), M);
+        const plays = results.get("playbacks")!.data as { event_type_id: number }[];
+        assert.equal(plays.length, Math.min(20, byType.get(1) ?? 0));
+        assert.ok(plays.every((r) => r.event_type_id === 1));
+      });
+    } finally {
+      await producer.disconnect().catch(() => {});
+      await dropClickHouse(client, names);
+      await admin.deleteTopics({ topics: [names.musicTopic, names.easyTopic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  },
+);
+
+Deno.test("clickhouse: wrong password and unreachable server give one clear line", async () => {
+  const wrong = new ClickHouseClient({ ...config.clickhouse, password: "not-the-password" });
+  await assert.rejects(() => wrong.version(), (e: Error) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(
+      e.message,
+      `ClickHouse at ${config.clickhouse.url} rejected user "${config.clickhouse.user}": ` +
+        "wrong password or no such user",
+    );
+    return true;
+  });
+  const nobody = new ClickHouseClient({ ...config.clickhouse, user: "no_such_user_x" });
+  await assert.rejects(() => nobody.version(), /rejected user "no_such_user_x"/);
+  // A port nothing listens on (picked by binding and closing it).
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const down = new ClickHouseClient({ ...config.clickhouse, url: `http://127.0.0.1:${port}` });
+  await assert.rejects(
+    () => down.version(),
+    new UserError(`Cannot connect to ClickHouse at http://127.0.0.1:${port}: connection refused`),
+  );
+});
+
+Deno.test("clickhouse: --drop recreates the objects", opts, async () => {
+  const names = isolated();
+  try {
+    await initClickHouse(client, names);
+    await client.exec(
+      `INSERT INTO ${names.prefix}easy_consumer_phys VALUES ('u', 'f', 'l', 'm', 't')`,
+    );
+    const r = await initClickHouse(client, { ...names, drop: true });
+    assert.equal(r.steps.filter((s) => s.status === "dropped").length, 6);
+    assert.equal(r.steps.filter((s) => s.status === "created").length, 6);
+    assert.equal(await count(`${names.prefix}easy_consumer_phys`), 0);
+  } finally {
+    await dropClickHouse(client, names);
+  }
+});

@@ -1,0 +1,169 @@
+/**
+ * The named reports over the `events` view (their SQL is in `sql/duckdb/`),
+ * and the plain-text renderings of a result: table, JSON and CSV.
+ *
+ * @module
+ */
+import type { Cell, Lake, QueryResult } from "./duckdb.ts";
+
+/** One named report. */
+export interface ReportSpec {
+  name: string;
+  /** Heading for tables and the HTML page. */
+  title: string;
+  /** One line for `--list`. */
+  description: string;
+  /** Default for `--limit`, for reports that list rows; undefined when all rows are shown. */
+  limit?: number;
+}
+
+/** Every report, in the order `--list` and the HTML page show them. */
+export const REPORTS: readonly ReportSpec[] = [
+  { name: "count", title: "Events", description: "Total number of events (seed)" },
+  {
+    name: "schema",
+    title: "Schema",
+    description: "Stored Parquet columns and their names in `events` (seed)",
+  },
+  {
+    name: "head",
+    title: "First events",
+    description: "The earliest events (seed: first 10 rows)",
+    limit: 10,
+  },
+  {
+    name: "playbacks",
+    title: "Playbacks",
+    description: "Events with event_type_id = 1 (seed)",
+    limit: 10,
+  },
+  {
+    name: "by-type",
+    title: "Events by type",
+    description: "Events per type and share of all events",
+  },
+  {
+    name: "top-tracks",
+    title: "Top tracks",
+    description: "Most played tracks, with distinct listeners",
+    limit: 10,
+  },
+  {
+    name: "top-countries",
+    title: "Top countries",
+    description: "Countries by events, with distinct users",
+    limit: 10,
+  },
+  { name: "active-users", title: "Daily active users", description: "Distinct users per UTC day" },
+  {
+    name: "per-minute",
+    title: "Events per minute",
+    description: "Events per minute by event type",
+  },
+  {
+    name: "pause-rate",
+    title: "Pause rate",
+    description: "Pauses per playback, resumes per pause: overall and per country",
+    limit: 10,
+  },
+];
+
+/** The seed's four queries (`read_from_s3.py`), the default when no report is named. */
+export const SEED_REPORTS: readonly string[] = ["count", "schema", "head", "playbacks"];
+
+/** Looks a report up by name; undefined when there is none. */
+export function findReport(name: string): ReportSpec | undefined {
+  return REPORTS.find((r) => r.name === name);
+}
+
+/** The SQL text of a report, from `sql/duckdb/<name>.sql`. */
+export async function reportSql(name: string): Promise<string> {
+  if (!findReport(name)) throw new RangeError(`Unknown report "${name}"`);
+  return await Deno.readTextFile(new URL(`../sql/duckdb/${name}.sql`, import.meta.url));
+}
+
+/** Runs a report; `limit` overrides its default row limit (reports without one ignore it). */
+export async function runReport(lake: Lake, name: string, limit?: number): Promise<QueryResult> {
+  const spec = findReport(name);
+  if (!spec) throw new RangeError(`Unknown report "${name}"`);
+  const sql = await reportSql(name);
+  const params = spec.limit === undefined ? {} : { limit: limit ?? spec.limit };
+  return await lake.query(sql, params);
+}
+
+// ---------------------------------------------------------------- rendering
+
+/** Text of one cell for tables and CSV (null is empty). */
+export function cellText(v: Cell): string {
+  if (v === null) return "";
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)/;
+
+/** True for DuckDB types shown right-aligned. */
+export function isNumericType(type: string): boolean {
+  return NUMERIC.test(type);
+}
+
+/** A boxed plain-text table, numbers right-aligned, with a row count below. */
+export function formatTable(result: QueryResult): string {
+  const { columns, types, rows } = result;
+  const text = rows.map((r) => r.map(cellText));
+  const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => r[i]!.length)));
+  const right = types.map(isNumericType);
+  const line = (cells: string[], alignRight: boolean[]) =>
+    "│ " +
+    cells.map((c, i) => alignRight[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join(" │ ") +
+    " │";
+  const rule = (l: string, m: string, r: string) =>
+    l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
+  const out = [
+    rule("┌", "┬", "┐"),
+    line(columns, columns.map(() => false)),
+    rule("├", "┼", "┤"),
+    ...text.map((r) => line(r, right)),
+    rule("└", "┴", "┘"),
+    `${rows.length} row${rows.length === 1 ? "" : "s"}`,
+  ];
+  return out.join("\n");
+}
+
+/** RFC 4180 CSV with a header line; fields quoted only when needed. */
+export function formatCsv(result: QueryResult): string {
+  const field = (s: string) => /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  return [result.columns, ...result.rows.map((r) => r.map(cellText))]
+    .map((r) => r.map(field).join(","))
+    .join("\n") + "\n";
+}
+
+/** Rows as objects keyed by column name. */
+export function rowObjects(result: QueryResult): Record<string, Cell>[] {
+  return result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i]!])));
+}
+
+/** JSON of several named results: `{ "<name>": [ {column: value, …}, … ], … }`. */
+export function formatJson(results: readonly { name: string; result: QueryResult }[]): string {
+  return JSON.stringify(
+    Object.fromEntries(results.map(({ name, result }) => [name, rowObjects(result)])),
+    (_k, v) =>
+      typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v,
+    2,
+  ) + "\n";
+}
+
+/** Renders named results in one of the text formats. */
+export function formatResults(
+  results: readonly { name: string; title: string; result: QueryResult }[],
+  format: "table" | "json" | "csv",
+): string {
+  if (format === "json") return formatJson(results);
+  if (format === "csv") {
+    // One report is plain CSV; several are separated by a "# name" line each.
+    if (results.length === 1) return formatCsv(results[0]!.result);
+    return results.map((r) => `# ${r.name}\n${formatCsv(r.result)}`).join("\n");
+  }
+  return results.map((r) => `${r.title} (${r.name})\n${formatTable(r.result)}`).join("\n\n") + "\n";
+}

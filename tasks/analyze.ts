@@ -1,0 +1,167 @@
+/**
+ * `deno task analyze [REPORT…]`: DuckDB reports over the Parquet lake on S3
+ * (the seed's `read_from_s3.py`), as a table, JSON or CSV, and an HTML page
+ * with charts.
+ *
+ * @module
+ */
+import { parseCommand, runMain, UserError } from "../lib/cli.ts";
+import { checkBucketName, loadConfig, parseCount } from "../lib/config.ts";
+import { Lake, parseDate, type QueryResult, s3Root } from "../lib/duckdb.ts";
+import { renderHtml } from "../lib/html.ts";
+import { findReport, formatResults, REPORTS, runReport, SEED_REPORTS } from "../lib/reports.ts";
+
+const spec = {
+  name: "analyze",
+  summary: "DuckDB reports over the Parquet lake on S3 (the seed's read_from_s3.py, and more).",
+  usage: "[REPORT...] [flags]",
+  positionals: true,
+  options: {
+    list: { type: "boolean" },
+    format: { type: "string", default: "table" },
+    out: { type: "string" },
+    html: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    limit: { type: "string" },
+    bucket: { type: "string" },
+    prefix: { type: "string", default: "music_events" },
+    dir: { type: "string" },
+    sql: { type: "string" },
+  },
+  help: {
+    list: "List the reports and exit",
+    format: "Output format: table, json or csv",
+    out: "Write the output to FILE instead of standard output",
+    html: "Write a self-contained HTML page with charts and the report tables to FILE",
+    from: "First date to read, YYYY-MM-DD (UTC, by the dt= partition)",
+    to: "Last date to read, YYYY-MM-DD, inclusive",
+    limit: "Rows for reports that list rows (head, playbacks, top-*, pause-rate) [10]",
+    bucket: "S3 bucket of the lake [S3_BUCKET]",
+    prefix: "Key prefix of the lake in the bucket",
+    dir: "Read a local directory with the lake's layout instead of S3",
+    sql:
+      'Run one ad-hoc query over the view `events`, e.g. "SELECT country, count(*) FROM events GROUP BY 1"',
+  },
+  epilog: [
+    "Reports (default: the seed's count schema head playbacks; see --list):",
+    "  " + REPORTS.map((r) => r.name).join(" "),
+    "",
+    "The view `events` has: event_type_id, event_type, user_id, platform_token, ipv4, country,",
+    "track_id, event_time (UTC), kafka_partition, kafka_offset, kafka_timestamp, dt (date).",
+    "Lake layout: s3://BUCKET/PREFIX/dt=YYYY-MM-DD/<topic>+<partition>+<first-offset>.parquet",
+  ].join("\n"),
+} as const;
+
+/** The charts of the HTML page need these reports, whatever was asked for. */
+const CHART_REPORTS = ["per-minute", "top-countries", "top-tracks"] as const;
+
+async function main(): Promise<number> {
+  const { values: v, positionals } = parseCommand(spec, Deno.args);
+  if (v.list) {
+    const w = Math.max(...REPORTS.map((r) => r.name.length)) + 2;
+    for (const r of REPORTS) console.log(`${r.name.padEnd(w)}${r.description}`);
+    return 0;
+  }
+  const format = v.format;
+  if (format !== "table" && format !== "json" && format !== "csv") {
+    throw new UserError(`--format has "${format}"; expected table, json or csv`);
+  }
+  for (const name of positionals) {
+    if (!findReport(name)) {
+      throw new UserError(
+        `Unknown report "${name}"; reports are: ${REPORTS.map((r) => r.name).join(", ")}`,
+      );
+    }
+  }
+  if (v.sql !== undefined && positionals.length > 0) {
+    throw new UserError("Give either report names or --sql, not both");
+  }
+  const from = v.from === undefined ? undefined : parseDate(v.from, "--from");
+  const to = v.to === undefined ? undefined : parseDate(v.to, "--to");
+  if (from && to && from > to) throw new UserError(`--from ${from} is after --to ${to}`);
+  const limit = v.limit === undefined ? undefined : parseCount(v.limit, "--limit", 1);
+
+  let root: string;
+  const config = loadConfig();
+  if (v.dir !== undefined) {
+    root = await Deno.realPath(v.dir).catch(() => {
+      throw new UserError(`--dir "${v.dir}" does not exist`);
+    });
+  } else {
+    const bucket = checkBucketName(v.bucket ?? config.s3.bucket, "--bucket");
+    root = s3Root(bucket, v.prefix);
+  }
+
+  // What to print: the named reports, the ad-hoc query, or by default the seed's four
+  // (unless only --html was asked for).
+  const names = positionals.length > 0
+    ? positionals
+    : v.sql !== undefined || v.html !== undefined
+    ? []
+    : [...SEED_REPORTS];
+
+  const lake = await Lake.open({
+    root,
+    s3: config.s3,
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+  });
+  try {
+    const results: { name: string; title: string; result: QueryResult }[] = [];
+    const cache = new Map<string, QueryResult>();
+    const report = async (name: string) => {
+      let r = cache.get(name);
+      if (!r) cache.set(name, r = await runReport(lake, name, limit));
+      return r;
+    };
+    for (const name of names) {
+      results.push({ name, title: findReport(name)!.title, result: await report(name) });
+    }
+    if (v.sql !== undefined) {
+      results.push({ name: "sql", title: "Query", result: await lake.query(v.sql) });
+    }
+
+    if (results.length > 0) {
+      const text = formatResults(results, format);
+      if (v.out !== undefined) {
+        await Deno.writeTextFile(v.out, text);
+        console.error(`wrote ${v.out}`);
+      } else {
+        try {
+          await Deno.stdout.write(new TextEncoder().encode(text));
+        } catch (e) {
+          // `analyze … | head` closes the pipe early; that is not an error.
+          if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+        }
+      }
+    }
+
+    if (v.html !== undefined) {
+      for (const name of CHART_REPORTS) await report(name);
+      const tableNames = positionals.length > 0 ? positionals : REPORTS.map((r) => r.name);
+      const tables = [];
+      for (const name of tableNames) {
+        tables.push({ name, title: findReport(name)!.title, result: await report(name) });
+      }
+      if (v.sql !== undefined) tables.push(results.at(-1)!);
+      const html = renderHtml({
+        source: root,
+        generatedAt: new Date(),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        perMinute: await report("per-minute"),
+        topCountries: await report("top-countries"),
+        topTracks: await report("top-tracks"),
+        tables,
+      });
+      await Deno.writeTextFile(v.html, html);
+      console.error(`wrote ${v.html}`);
+    }
+  } finally {
+    lake.close();
+  }
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);

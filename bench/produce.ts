@@ -1,0 +1,178 @@
+/**
+ * Producer benchmark: our unthrottled producer (generator + kafkajs,
+ * idempotent, acks=all) against Kafka's own `ProducerPerformance` (Java
+ * client) in the same run, on the same broker, with the same records: the
+ * Java tool replays a payload file of our generated events, so record size
+ * and compressibility match.
+ *
+ * Run: `deno run --env-file=.env -A bench/produce.ts [--count 1000000] [--compression zstd]`
+ *
+ * @module
+ */
+import { parseCommand, runMain, UserError } from "../lib/cli.ts";
+import { loadConfig, parseCount } from "../lib/config.ts";
+import { EventGenerator, eventJson } from "../lib/events.ts";
+import { createKafka, topicEndOffsetSum, withKafkaErrors } from "../lib/kafka.ts";
+import { formatBytes, formatCount } from "../lib/progress.ts";
+import { parseCompression, startProducer } from "../lib/producer.ts";
+import { defaultPaths, kafkaLibs } from "../lib/stack.ts";
+
+const spec = {
+  name: "bench:produce",
+  summary: "Benchmarks the producer against Kafka's ProducerPerformance in the same run.",
+  options: {
+    count: { type: "string", default: "1000000" },
+    compression: { type: "string", default: "zstd" },
+    partitions: { type: "string", default: "3" },
+    "skip-java": { type: "boolean" },
+  },
+  help: {
+    count: "events per producer",
+    compression: "zstd, gzip or none (both producers)",
+    partitions: "partitions of the benchmark topics",
+    "skip-java": "measure only our producer",
+  },
+} as const;
+
+interface Result {
+  name: string;
+  records: number;
+  seconds: number;
+  bytes: number;
+}
+
+function line(r: Result): string {
+  const rps = r.records / r.seconds;
+  return `${r.name.padEnd(34)} ${formatCount(r.records).padStart(10)} records in ${
+    r.seconds.toFixed(2).padStart(6)
+  }s  ${formatCount(rps).padStart(9)} records/s  ${formatBytes(r.bytes / r.seconds).padStart(9)}/s`;
+}
+
+runMain(async () => {
+  const { values: v } = parseCommand(spec, Deno.args);
+  const cfg = loadConfig();
+  const count = parseCount(v.count, "--count", 1);
+  const partitions = parseCount(v.partitions, "--partitions", 1);
+  const compression = parseCompression(v.compression, "--compression");
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: "bench-produce" });
+  const id = crypto.randomUUID().slice(0, 8);
+  const ours = `bench-produce-${id}`;
+  const java = `bench-produce-java-${id}`;
+  const admin = kafka.admin();
+  await withKafkaErrors(cfg.kafkaBrokers, () => admin.connect());
+  const payloadFile = await Deno.makeTempFile({ suffix: ".jsonl" });
+  const results: Result[] = [];
+  try {
+    await admin.createTopics({
+      topics: [ours, java].map((topic) => ({ topic, numPartitions: partitions })),
+      waitForLeaders: true,
+    });
+
+    // 1. Generation alone: what the CPU costs before any I/O.
+    {
+      const gen = new EventGenerator({ seed: 1 });
+      const n = Math.min(count, 200_000);
+      let bytes = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) bytes += eventJson(gen.next()).length;
+      const secs = (performance.now() - t0) / 1000;
+      results.push({ name: "generator only (no Kafka)", records: n, seconds: secs, bytes });
+    }
+
+    // 2. Our producer, unthrottled.
+    const gen = new EventGenerator({ seed: 2 });
+    const run = startProducer({
+      kafka,
+      brokers: cfg.kafkaBrokers,
+      topic: ours,
+      partitions,
+      compression,
+      rate: 0,
+      count,
+      next: () => {
+        const e = gen.next();
+        return { key: e.event_param.user_id, value: eventJson(e) };
+      },
+    });
+    const s = await run.done;
+    if (s.error !== undefined) throw s.error;
+    const inTopic = await topicEndOffsetSum(admin, ours);
+    if (inTopic !== count) {
+      throw new Error(`expected ${count} records in ${ours}, found ${inTopic}`);
+    }
+    const ourResult = {
+      name: `ours (kafkajs, ${compression}, acks=all)`,
+      records: s.acked,
+      seconds: s.elapsedMs / 1000,
+      bytes: s.bytes,
+    };
+    results.push(ourResult);
+    const recordSize = Math.round(s.bytes / s.acked);
+
+    // 3. Kafka's ProducerPerformance replaying the same kind of events.
+    let ratio: number | undefined;
+    if (!v["skip-java"]) {
+      const sampleGen = new EventGenerator({ seed: 3 });
+      const sample = Array.from({ length: 20_000 }, () => eventJson(sampleGen.next()));
+      await Deno.writeTextFile(payloadFile, sample.join("\n") + "\n");
+      const libs = await kafkaLibs(defaultPaths(), (m) => console.error(m));
+      const args = [
+        "-cp",
+        `${libs}/*`,
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        java,
+        "--num-records",
+        String(count),
+        "--payload-file",
+        payloadFile,
+        "--throughput",
+        "-1",
+        "--producer-props",
+        `bootstrap.servers=${cfg.kafkaBrokers.join(",")}`,
+        "acks=all",
+        "enable.idempotence=true",
+        `compression.type=${compression}`,
+      ];
+      const out = await new Deno.Command("java", { args, stdout: "piped", stderr: "piped" })
+        .output().catch((e) => {
+          throw new UserError(`Cannot run java (needed for ProducerPerformance): ${e.message}`);
+        });
+      const text = new TextDecoder().decode(out.stdout);
+      // Final line: "N records sent, R records/sec (M MB/sec), ... avg latency, ..."
+      const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)[^\n]*$/.exec(
+        text.trim(),
+      );
+      if (out.code !== 0 || !m) {
+        throw new Error(
+          `ProducerPerformance failed (exit ${out.code}):\n${text}\n${
+            new TextDecoder().decode(out.stderr)
+          }`,
+        );
+      }
+      const rps = Number(m[2]);
+      const records = Number(m[1]);
+      const avgPayload = sample.reduce((n, x) => n + x.length, 0) / sample.length;
+      results.push({
+        name: `Kafka ProducerPerformance (Java)`,
+        records,
+        seconds: records / rps,
+        bytes: records * avgPayload,
+      });
+      ratio = (ourResult.records / ourResult.seconds) / rps;
+    }
+
+    console.log(
+      `Producer benchmark: ${formatCount(count)} events, ~${recordSize} B each, ${compression}, ` +
+        `${partitions} partitions, broker ${cfg.kafkaBrokers.join(",")}`,
+    );
+    for (const r of results) console.log(line(r));
+    if (ratio !== undefined) {
+      console.log(`ratio ours / ProducerPerformance: ${ratio.toFixed(2)}`);
+    }
+  } finally {
+    await admin.deleteTopics({ topics: [ours, java] }).catch(() => {});
+    await admin.disconnect();
+    await Deno.remove(payloadFile).catch(() => {});
+  }
+});

@@ -1,0 +1,292 @@
+/**
+ * Kafka client helpers shared by the producer, the sink and the tests: a quiet
+ * kafkajs client with bounded connection retries, zstd support, topic
+ * creation, and the mapping of connection failures to one clear user error.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import {
+  type Admin,
+  CompressionCodecs,
+  CompressionTypes,
+  Kafka,
+  type KafkaConfig,
+  type KafkaMessage,
+  logLevel,
+} from "kafkajs";
+import { UserError } from "./cli.ts";
+
+/** Compression of produced record batches. */
+export type Compression = "zstd" | "gzip" | "none";
+
+/** Compression names accepted on the command line. */
+export const COMPRESSIONS: readonly Compression[] = ["zstd", "gzip", "none"];
+
+/** kafkajs compression type for a {@link Compression} name. */
+export function compressionType(c: Compression): CompressionTypes {
+  registerZstd();
+  return { zstd: CompressionTypes.ZSTD, gzip: CompressionTypes.GZIP, none: CompressionTypes.None }[
+    c
+  ];
+}
+
+let zstdRegistered = false;
+
+/**
+ * Registers a zstd codec (node:zlib) in kafkajs, which ships only gzip. Needed
+ * both to produce zstd batches and to consume them (e.g. from Java clients).
+ * Idempotent; {@link createKafka} calls it.
+ */
+export function registerZstd(): void {
+  if (zstdRegistered) return;
+  zstdRegistered = true;
+  silenceNegativeTimeoutWarning();
+  const codec = {
+    // kafkajs hands an Encoder (with .buffer) to compress, a Buffer to decompress.
+    compress: (encoder: { buffer: Buffer }) =>
+      Promise.resolve(Buffer.from(zstdCompressSync(encoder.buffer))),
+    decompress: (buffer: Buffer) => Promise.resolve(Buffer.from(zstdDecompressSync(buffer))),
+  };
+  (CompressionCodecs as Record<number, () => unknown>)[CompressionTypes.ZSTD] = () => codec;
+}
+
+const LEVEL_NAMES: Record<number, string> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+/**
+ * kafkajs computes `throttledUntil - Date.now()` timeouts that can be negative;
+ * newer Node/Deno print a TimeoutNegativeWarning for them (harmless: they fire
+ * at once). Drop only that warning so task output stays clean.
+ */
+function silenceNegativeTimeoutWarning(): void {
+  const orig = process.emitWarning;
+  const patched = function (this: unknown, warning: unknown, ...rest: unknown[]) {
+    const type = typeof warning === "object" && warning !== null
+      ? (warning as { name?: string }).name
+      : typeof rest[0] === "string"
+      ? rest[0]
+      : (rest[0] as { type?: string } | undefined)?.type;
+    if (type === "TimeoutNegativeWarning") return;
+    return (orig as (...a: unknown[]) => void).call(process, warning, ...rest);
+  };
+  process.emitWarning = patched as typeof process.emitWarning;
+}
+
+/** Options of {@link createKafka}. */
+export interface KafkaClientOptions {
+  /** Bootstrap servers as `host:port` (from `loadConfig().kafkaBrokers`). */
+  brokers: string[];
+  /** Client id shown in broker logs [music-pipeline]. */
+  clientId?: string;
+  /**
+   * Where kafkajs log lines go. By default they are dropped: the tasks report
+   * what matters themselves. Set `KAFKAJS_DEBUG=1` to print them to stderr.
+   */
+  log?: (line: string) => void;
+}
+
+/**
+ * How long connecting may take before we give up: each attempt waits at most
+ * `connectionTimeout`, and 5 retries with backoff capped at 2 s add ~6 s, so an
+ * unreachable broker fails in ~10 s instead of hanging.
+ */
+const CONNECT: Pick<KafkaConfig, "connectionTimeout" | "retry" | "requestTimeout"> = {
+  connectionTimeout: 3000,
+  requestTimeout: 30_000,
+  retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 2000 },
+};
+
+/**
+ * Creates a kafkajs client: quiet logging, bounded connection retries, zstd
+ * registered. Connecting producers/consumers/admins made from it fails within
+ * ~10 s when no broker answers; wrap calls with {@link withKafkaErrors} to turn
+ * that into a one-line user error.
+ */
+export function createKafka(opts: KafkaClientOptions): Kafka {
+  registerZstd();
+  const debug = (() => {
+    try {
+      return Deno.env.get("KAFKAJS_DEBUG") === "1";
+    } catch {
+      return false; // no env permission: stay quiet
+    }
+  })();
+  const log = opts.log ?? (debug ? (l: string) => console.error(l) : undefined);
+  return new Kafka({
+    clientId: opts.clientId ?? "music-pipeline",
+    brokers: opts.brokers,
+    ...CONNECT,
+    logLevel: log ? (debug ? logLevel.DEBUG : logLevel.WARN) : logLevel.NOTHING,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      if (!log) return;
+      const { message, ...extra } = entry;
+      log(
+        `[kafkajs ${LEVEL_NAMES[level] ?? level} ${namespace}] ${message} ${JSON.stringify(extra)}`,
+      );
+    },
+  });
+}
+
+/**
+ * Creates `topic` with `partitions` partitions unless it exists. Returns
+ * whether it was created and its partition count. Safe to call concurrently.
+ */
+export async function ensureTopic(
+  admin: Admin,
+  topic: string,
+  partitions: number,
+): Promise<{ created: boolean; partitions: number }> {
+  const created = await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions }],
+    waitForLeaders: true,
+  });
+  if (created) return { created, partitions };
+  const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+  return { created, partitions: meta.topics[0]?.partitions.length ?? partitions };
+}
+
+/** Sum of the end offsets (high watermarks) of a topic: its message count if nothing was deleted. */
+export async function topicEndOffsetSum(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+}
+
+interface ErrorLike {
+  message?: string;
+  code?: string;
+  cause?: unknown;
+  originalError?: unknown;
+  retriable?: boolean;
+  name?: string;
+}
+
+/** The chain of an error and its causes (kafkajs nests them in `originalError`). */
+function errorChain(e: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let cur: unknown = e;
+  while (cur && typeof cur === "object" && out.length < 10) {
+    out.push(cur as ErrorLike);
+    const c = cur as ErrorLike;
+    cur = c.originalError ?? c.cause;
+  }
+  return out;
+}
+
+/**
+ * If `e` is a failure to reach Kafka, returns the reason in plain words
+ * ("connection refused", "connection timed out", "host not found", …); else undefined.
+ */
+export function connectionFailure(e: unknown): string | undefined {
+  for (const c of errorChain(e)) {
+    const text = `${c.code ?? ""} ${c.message ?? ""}`;
+    if (/ECONNREFUSED|Connection refused/i.test(text)) return "connection refused";
+    if (/ENOTFOUND|EAI_AGAIN|getaddrinfo|failed to lookup address/i.test(text)) {
+      return "host not found";
+    }
+    if (/ETIMEDOUT|Connection timeout/i.test(text)) return "connection timed out";
+    if (/ECONNRESET|EPIPE|Connection closed|Closed connection/i.test(text)) {
+      return "connection closed before the broker answered";
+    }
+    if (/ENETUNREACH|EHOSTUNREACH/i.test(text)) return "network unreachable";
+  }
+  return undefined;
+}
+
+/**
+ * Maps a kafkajs error to a {@link UserError}
+ * `Cannot connect to Kafka at 127.0.0.1:9092: connection refused` when it is a
+ * connection failure; returns other errors unchanged.
+ */
+export function kafkaError(e: unknown, brokers: string[]): unknown {
+  const why = connectionFailure(e);
+  if (why) return new UserError(`Cannot connect to Kafka at ${brokers.join(",")}: ${why}`);
+  return e;
+}
+
+/** Runs `fn`, rethrowing connection failures as a clear {@link UserError}. */
+export async function withKafkaErrors<T>(brokers: string[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw kafkaError(e, brokers);
+  }
+}
+
+/** Options of {@link consumeTopic}. */
+export interface ConsumeOptions {
+  kafka: Kafka;
+  /** Bootstrap servers, for error messages. */
+  brokers: string[];
+  topic: string;
+  group: string;
+  /** Where a group without committed offsets starts: the earliest offset or only new records. */
+  fromBeginning: boolean;
+  /** Stop after this many records. */
+  max?: number;
+  /** Aborting stops consuming (offsets of handled records are committed). */
+  signal?: AbortSignal;
+  /** Called once per record, in partition order. */
+  onRecord: (r: KafkaMessage & { partition: number }) => void | Promise<void>;
+}
+
+/**
+ * Consumes `topic` in `group` until `max` records were handled or `signal`
+ * aborts, then commits and disconnects. Returns the number of records handled.
+ * Connection failures become a {@link UserError}.
+ */
+export async function consumeTopic(opts: ConsumeOptions): Promise<number> {
+  const consumer = opts.kafka.consumer({ groupId: opts.group });
+  const max = opts.max ?? Infinity;
+  let handled = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  if (max <= 0) return 0;
+  // Pausing makes kafkajs stop within the current batch, so records we did not
+  // handle are not marked consumed.
+  const onAbort = () => {
+    try {
+      consumer.pause([{ topic: opts.topic }]);
+    } catch { /* not running yet */ }
+    finish();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  if (opts.signal?.aborted) return 0;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning });
+    // A crash after kafkajs's own retries ends the run with its error.
+    let crash: unknown;
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) {
+        crash = e.payload.error;
+        finish();
+      }
+    });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        if (handled >= max || opts.signal?.aborted) return;
+        await opts.onRecord({ ...message, partition });
+        handled++;
+        if (handled >= max) {
+          consumer.pause([{ topic: opts.topic }]);
+          finish();
+        }
+      },
+    });
+    await finished;
+    if (crash !== undefined) throw crash;
+  } catch (e) {
+    throw kafkaError(e, opts.brokers);
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    await consumer.disconnect().catch(() => {});
+  }
+  return handled;
+}

@@ -1,0 +1,57 @@
+/**
+ * `deno task easy:produce` — the seed's easy_producer.py: person records
+ * (uuid, first_name, last_name, middle_name, timestamp) to `my_topic`.
+ *
+ * @module
+ */
+import { parseCommand, runMain } from "../lib/cli.ts";
+import { loadConfig, parseCount, parseDuration } from "../lib/config.ts";
+import { createKafka } from "../lib/kafka.ts";
+import { PersonGenerator } from "../lib/people.ts";
+import { parseCompression, parseRate, produceInteractively } from "../lib/producer.ts";
+
+const spec = {
+  name: "easy:produce",
+  summary: "Produces simple person records to Kafka (the seed's easy_producer), keyed by uuid.",
+  options: {
+    topic: { type: "string", default: "my_topic" },
+    rate: { type: "string", default: "1" },
+    count: { type: "string" },
+    duration: { type: "string" },
+    partitions: { type: "string", default: "1" },
+    seed: { type: "string" },
+    compression: { type: "string", default: "none" },
+  },
+  help: {
+    topic: "Kafka topic",
+    rate: "records per second; 0 = as fast as possible",
+    count: "stop after this many records",
+    duration: "stop after this long, e.g. 30s, 5m",
+    partitions: "partitions when the topic has to be created",
+    seed: "random seed, for a reproducible run",
+    compression: "batch compression: zstd, gzip or none",
+  },
+  epilog: "Without --count or --duration it runs until Ctrl-C.",
+} as const;
+
+runMain(async () => {
+  const { values: v } = parseCommand(spec, Deno.args);
+  const cfg = loadConfig();
+  const people = new PersonGenerator(
+    v.seed !== undefined ? { seed: parseCount(v.seed, "--seed") } : {},
+  );
+  await produceInteractively({
+    kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "easy-producer" }),
+    brokers: cfg.kafkaBrokers,
+    topic: v.topic,
+    partitions: parseCount(v.partitions, "--partitions", 1),
+    compression: parseCompression(v.compression, "--compression"),
+    rate: parseRate(v.rate, "--rate"),
+    ...(v.count !== undefined ? { count: parseCount(v.count, "--count") } : {}),
+    ...(v.duration !== undefined ? { durationMs: parseDuration(v.duration, "--duration") } : {}),
+    next: () => {
+      const p = people.next();
+      return { key: p.uuid, value: JSON.stringify(p) };
+    },
+  }, "records");
+});

@@ -1,0 +1,65 @@
+/**
+ * `deno task produce` — the seed's music_producer.py: realistic music events
+ * to Kafka, keyed by user, at any rate.
+ *
+ * @module
+ */
+import { parseCommand, runMain } from "../lib/cli.ts";
+import { loadConfig, parseCount, parseDuration } from "../lib/config.ts";
+import { EventGenerator, eventJson } from "../lib/events.ts";
+import { createKafka } from "../lib/kafka.ts";
+import { parseCompression, parseRate, produceInteractively } from "../lib/producer.ts";
+
+const spec = {
+  name: "produce",
+  summary: "Produces realistic music events (play, pause, resume) to Kafka, keyed by user_id.",
+  options: {
+    topic: { type: "string", default: "music_events" },
+    rate: { type: "string", default: "1" },
+    count: { type: "string" },
+    duration: { type: "string" },
+    partitions: { type: "string", default: "3" },
+    users: { type: "string", default: "1000" },
+    tracks: { type: "string", default: "10000" },
+    seed: { type: "string" },
+    compression: { type: "string", default: "zstd" },
+  },
+  help: {
+    topic: "Kafka topic",
+    rate: "events per second; 0 = as fast as possible",
+    count: "stop after this many events",
+    duration: "stop after this long, e.g. 30s, 5m",
+    partitions: "partitions when the topic has to be created",
+    users: "number of distinct users",
+    tracks: "number of distinct tracks",
+    seed: "random seed, for a reproducible run",
+    compression: "batch compression: zstd, gzip or none",
+  },
+  epilog:
+    "Without --count or --duration it runs until Ctrl-C. SIGINT/SIGTERM: stops generating,\n" +
+    "delivers what is in flight, prints the summary and exits 0.",
+} as const;
+
+runMain(async () => {
+  const { values: v } = parseCommand(spec, Deno.args);
+  const cfg = loadConfig();
+  const generator = new EventGenerator({
+    users: parseCount(v.users, "--users", 1),
+    tracks: parseCount(v.tracks, "--tracks", 1),
+    ...(v.seed !== undefined ? { seed: parseCount(v.seed, "--seed") } : {}),
+  });
+  await produceInteractively({
+    kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "music-producer" }),
+    brokers: cfg.kafkaBrokers,
+    topic: v.topic,
+    partitions: parseCount(v.partitions, "--partitions", 1),
+    compression: parseCompression(v.compression, "--compression"),
+    rate: parseRate(v.rate, "--rate"),
+    ...(v.count !== undefined ? { count: parseCount(v.count, "--count") } : {}),
+    ...(v.duration !== undefined ? { durationMs: parseDuration(v.duration, "--duration") } : {}),
+    next: () => {
+      const e = generator.next();
+      return { key: e.event_param.user_id, value: eventJson(e) };
+    },
+  }, "events");
+});

@@ -1,0 +1,141 @@
+/**
+ * `deno task sink` — Kafka → Parquet on S3, exactly-once objects.
+ *
+ * @module
+ */
+import { loadConfig, parseBytes, parseCount, parseDuration } from "../lib/config.ts";
+import { checkBucketName } from "../lib/config.ts";
+import { parseCommand, runMain, UserError } from "../lib/cli.ts";
+import { metricsText, Sink } from "../lib/sink.ts";
+import type { ParquetCompression } from "../lib/parquet.ts";
+
+const spec = {
+  name: "sink",
+  summary:
+    "Consumes music events from Kafka and stores them as Parquet objects on S3, exactly once.",
+  options: {
+    topic: { type: "string", default: "music_events" },
+    group: { type: "string", default: "music-sink" },
+    bucket: { type: "string" },
+    prefix: { type: "string", default: "music_events" },
+    "max-records": { type: "string", default: "50000" },
+    "max-bytes": { type: "string", default: "64MiB" },
+    "max-age": { type: "string", default: "60s" },
+    compression: { type: "string", default: "zstd" },
+    "dlq-topic": { type: "string" },
+    "until-idle": { type: "string" },
+    "metrics-port": { type: "string" },
+    partitions: { type: "string", default: "3" },
+    "max-record-bytes": { type: "string", default: "1MiB" },
+    verbose: { type: "boolean", short: "v" },
+  },
+  help: {
+    topic: "Kafka topic to consume",
+    group: "consumer group (several sinks with one group share the partitions)",
+    bucket: "S3 bucket [S3_BUCKET]; created when missing",
+    prefix: "key prefix: s3://BUCKET/PREFIX/dt=YYYY-MM-DD/TOPIC+PARTITION+OFFSET.parquet",
+    "max-records": "records per file at most (100 reproduces the seed)",
+    "max-bytes": "cut a file once the buffered records reach this size",
+    "max-age": "cut a file this long after its first record arrived, even on a quiet topic",
+    compression: "Parquet compression: zstd, snappy or none",
+    "dlq-topic": "dead-letter topic for records that are not valid events [TOPIC.dlq]",
+    "until-idle": "exit 0 once everything is stored and nothing arrived for this long (e.g. 5s)",
+    "metrics-port": "serve Prometheus metrics on http://127.0.0.1:PORT/metrics",
+    partitions: "partitions when the sink has to create the topic",
+    "max-record-bytes": "larger record values go to the dead-letter topic",
+    verbose: "print one line per stored file",
+  },
+  epilog: "SIGINT/SIGTERM: stores and commits what is buffered, then exits 0.",
+} as const;
+
+runMain(async () => {
+  const { values: v } = parseCommand(spec, Deno.args);
+  const cfg = loadConfig();
+  const compression = v.compression as ParquetCompression;
+  if (!["zstd", "snappy", "none"].includes(compression)) {
+    throw new UserError(`--compression has "${v.compression}"; expected zstd, snappy or none`);
+  }
+  const bucket = checkBucketName(v.bucket ?? cfg.s3.bucket, "--bucket");
+  const metricsPort = v["metrics-port"] === undefined
+    ? undefined
+    : parseCount(v["metrics-port"], "--metrics-port", 1);
+  const tty = Deno.stderr.isTerminal();
+  let lastLine = "";
+  const log = (line: string) => {
+    if (tty && lastLine) console.error("\r\x1b[2K" + line);
+    else console.error(line);
+  };
+  const sink = new Sink(cfg, {
+    topic: v.topic,
+    group: v.group,
+    bucket,
+    prefix: v.prefix,
+    limits: {
+      maxRecords: parseCount(v["max-records"], "--max-records", 1),
+      maxBytes: parseBytes(v["max-bytes"], "--max-bytes"),
+      maxAgeMs: parseDuration(v["max-age"], "--max-age"),
+    },
+    compression,
+    dlqTopic: v["dlq-topic"] ?? `${v.topic}.dlq`,
+    partitions: parseCount(v.partitions, "--partitions", 1),
+    untilIdleMs: v["until-idle"] === undefined
+      ? undefined
+      : parseDuration(v["until-idle"], "--until-idle"),
+    maxRecordBytes: parseBytes(v["max-record-bytes"], "--max-record-bytes"),
+    log,
+    debug: v.verbose ? log : undefined,
+  });
+
+  const server = metricsPort === undefined ? undefined : Deno.serve(
+    { hostname: "127.0.0.1", port: metricsPort, onListen: () => {} },
+    (req) =>
+      new URL(req.url).pathname === "/metrics"
+        ? new Response(metricsText(sink.stats, v.topic), {
+          headers: { "content-type": "text/plain; version=0.0.4" },
+        })
+        : new Response("see /metrics\n", { status: 404 }),
+  );
+
+  const onSignal = () => {
+    log("stopping: storing and committing what is buffered…");
+    sink.stop();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  await sink.start();
+  log(
+    `sink: ${v.topic} → s3://${bucket}/${v.prefix}/ (group ${v.group})${
+      metricsPort ? `, metrics on http://127.0.0.1:${metricsPort}/metrics` : ""
+    }`,
+  );
+  let prev = { at: Date.now(), records: 0 };
+  const progress = setInterval(() => {
+    const s = sink.stats;
+    const now = Date.now();
+    const rate = ((s.records - prev.records) * 1000) / Math.max(1, now - prev.at);
+    prev = { at: now, records: s.records };
+    const lag = [...s.lag.values()].reduce((a, b) => a + b, 0);
+    lastLine = `stored ${s.records} records (${rate.toFixed(0)}/s) in ${s.files} files, ${
+      (s.bytes / 1e6).toFixed(1)
+    } MB; dead letters ${s.deadLetters}; lag ${lag}`;
+    if (tty) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${lastLine}`));
+  }, tty ? 500 : 10_000);
+  const plain = tty ? undefined : setInterval(() => lastLine && console.error(lastLine), 10_000);
+
+  await sink.done;
+  clearInterval(progress);
+  clearInterval(plain);
+  await server?.shutdown();
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  const s = sink.stats;
+  const secs = (Date.now() - s.startedAt) / 1000;
+  if (tty) console.error("");
+  console.log(
+    `sink done: ${s.records} records in ${s.files} files (${
+      (s.bytes / 1e6).toFixed(1)
+    } MB), ${s.deadLetters} dead letters, ${secs.toFixed(1)} s`,
+  );
+  return 0;
+});

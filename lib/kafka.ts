@@ -90,6 +90,8 @@ export interface KafkaClientOptions {
    * what matters themselves. Set `KAFKAJS_DEBUG=1` to print them to stderr.
    */
   log?: (line: string) => void;
+  /** One short attempt per request, for health checks [false]. */
+  probe?: boolean;
 }
 
 /**
@@ -122,7 +124,9 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: opts.clientId ?? "music-pipeline",
     brokers: opts.brokers,
-    ...CONNECT,
+    ...(opts.probe
+      ? { connectionTimeout: 1500, requestTimeout: 3000, retry: { retries: 0 } }
+      : CONNECT),
     logLevel: log ? (debug ? logLevel.DEBUG : logLevel.WARN) : logLevel.NOTHING,
     logCreator: () => ({ namespace, level, log: entry }) => {
       if (!log) return;

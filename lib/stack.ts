@@ -10,11 +10,11 @@
  *
  * @module
  */
-import { Kafka, logLevel } from "kafkajs";
 import type { Config } from "./config.ts";
 import { parseHostPort } from "./config.ts";
 import { UserError } from "./cli.ts";
 import { createS3Client, ensureBucket, listBuckets } from "./s3.ts";
+import { createKafka } from "./kafka.ts";
 
 /** Pinned versions of what the stack downloads or builds. */
 export const VERSIONS = {
@@ -64,14 +64,7 @@ export class PrerequisiteError extends UserError {
 
 /** Kafka answers a metadata request (describeCluster). */
 async function kafkaHealth(cfg: Config): Promise<string | null> {
-  const kafka = new Kafka({
-    clientId: "stack-health",
-    brokers: cfg.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1500,
-    requestTimeout: 3000,
-    retry: { retries: 0 },
-  });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: "stack-health", probe: true });
   const admin = kafka.admin();
   try {
     await admin.connect();

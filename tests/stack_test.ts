@@ -3,7 +3,8 @@
  * ClickHouse's Kafka client agrees with our broker.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka } from "kafkajs";
+import { createKafka } from "../lib/kafka.ts";
 import { createS3Client, getObject, listObjects, putObject } from "../lib/s3.ts";
 import { defaultPaths, ourPid } from "../lib/stack.ts";
 import { ROOT, runTask, testConfig, uniqueName, waitFor } from "./helpers.ts";
@@ -11,11 +12,7 @@ import { ROOT, runTask, testConfig, uniqueName, waitFor } from "./helpers.ts";
 const cfg = testConfig();
 
 function kafka(): Kafka {
-  return new Kafka({
-    clientId: "stack-test",
-    brokers: cfg.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  return createKafka({ brokers: cfg.kafkaBrokers, clientId: "stack-test" });
 }
 
 async function ch(sql: string): Promise<string> {

@@ -8,6 +8,7 @@ import { checkBucketName } from "../lib/config.ts";
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { metricsText, Sink } from "../lib/sink.ts";
 import type { ParquetCompression } from "../lib/parquet.ts";
+import { formatBytes, formatCount, formatElapsed, Progress, RateMeter } from "../lib/progress.ts";
 
 const spec = {
   name: "sink",
@@ -59,11 +60,12 @@ runMain(async () => {
   const metricsPort = v["metrics-port"] === undefined
     ? undefined
     : parseCount(v["metrics-port"], "--metrics-port", 1);
-  const tty = Deno.stderr.isTerminal();
-  let lastLine = "";
+  // Messages go above the live progress line.
+  let progress: Progress | undefined;
   const log = (line: string) => {
-    if (tty && lastLine) console.error("\r\x1b[2K" + line);
-    else console.error(line);
+    progress?.stop();
+    console.error(line);
+    progress?.start();
   };
   const sink = new Sink(cfg, {
     topic: v.topic,
@@ -97,9 +99,15 @@ runMain(async () => {
   );
 
   const onSignal = () => {
-    log("stopping: storing and committing what is buffered…");
+    if (stopping) {
+      console.error("stopping now; the unstored batch is not committed and will be replayed");
+      Deno.exit(130);
+    }
+    stopping = true;
+    log("stopping: storing and committing what is buffered… (again to quit at once)");
     sink.stop();
   };
+  let stopping = false;
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
@@ -109,29 +117,26 @@ runMain(async () => {
       metricsPort ? `, metrics on http://127.0.0.1:${metricsPort}/metrics` : ""
     }`,
   );
-  let prev = { at: Date.now(), records: 0 };
-  const progress = setInterval(() => {
-    const s = sink.stats;
-    const now = Date.now();
-    const rate = ((s.records - prev.records) * 1000) / Math.max(1, now - prev.at);
-    prev = { at: now, records: s.records };
-    const lag = [...s.lag.values()].reduce((a, b) => a + b, 0);
-    lastLine = `stored ${s.records} records (${rate.toFixed(0)}/s) in ${s.files} files, ${
-      (s.bytes / 1e6).toFixed(1)
-    } MB; dead letters ${s.deadLetters}; lag ${lag}`;
-    if (tty) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${lastLine}`));
-  }, tty ? 500 : 10_000);
-  const plain = tty ? undefined : setInterval(() => lastLine && console.error(lastLine), 10_000);
+  const meter = new RateMeter();
+  const s = sink.stats;
+  progress = new Progress({
+    intervalMs: Deno.stderr.isTerminal() ? 500 : 10_000,
+    // Elapsed from the sink's start: log lines restart the progress timer.
+    render: () =>
+      `${formatElapsed(Date.now() - s.startedAt)}  stored ${formatCount(s.records)} records (${
+        formatCount(meter.update(s.records))
+      }/s) in ${formatCount(s.files)} files, ${formatBytes(s.bytes)}; dead letters ${
+        formatCount(s.deadLetters)
+      }; lag ${formatCount([...s.lag.values()].reduce((a, b) => a + b, 0))}`,
+  }).start();
 
   await sink.done;
-  clearInterval(progress);
-  clearInterval(plain);
+  progress.stop();
+  progress = undefined;
   await server?.shutdown();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
-  const s = sink.stats;
   const secs = (Date.now() - s.startedAt) / 1000;
-  if (tty) console.error("");
   console.log(
     `sink done: ${s.records} records in ${s.files} files (${
       (s.bytes / 1e6).toFixed(1)

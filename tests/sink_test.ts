@@ -84,6 +84,26 @@ Deno.test("sink: 100k events → 100k rows, each (partition, offset) once, DuckD
   assertEquals(total, 100_000n);
 });
 
+Deno.test("sink: metrics endpoint, and SIGTERM stores what is buffered, then exits 0", async () => {
+  const topic = uniqueName("sink-term");
+  await produceEvents(topic, 1000, { partitions: 2, seed: 9 });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  // --max-age 10m: nothing is stored until the signal.
+  const p = await startSink(sinkFlags(topic, ["--max-age", "10m", "--metrics-port", String(port)]));
+  let metrics = "";
+  for (let i = 0; i < 60 && !/sink_lag_records\{[^}]*partition="1"\} 0/.test(metrics); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => "");
+  }
+  assert(/sink_records_total\{topic="[^"]+"\} 0/.test(metrics), metrics);
+  assert(/# TYPE sink_files_total counter/.test(metrics), metrics);
+  p.kill("SIGTERM");
+  const res = await finish(p);
+  assertEquals(res.code, 0, res.stderr);
+  assert(/sink done: 1000 records/.test(res.stdout), res.stdout);
+  await assertExactlyOnce(topic, 1000);
+});
+
 Deno.test("sink: SIGKILL at random moments, restarted each time → exactly-once", async () => {
   const topic = uniqueName("sink-kill");
   await produceEvents(topic, 200_000, { partitions: 3, seed: 7 });

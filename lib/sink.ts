@@ -539,28 +539,23 @@ export class Sink {
 /** Prometheus text exposition of the sink's counters. */
 export function metricsText(stats: SinkStats, topic: string): string {
   const t = `topic="${topic}"`;
-  const lines = [
-    "# HELP sink_records_total Records stored as Parquet rows.",
-    "# TYPE sink_records_total counter",
-    `sink_records_total{${t}} ${stats.records}`,
-    "# HELP sink_dead_letters_total Records sent to the dead-letter topic.",
-    "# TYPE sink_dead_letters_total counter",
-    `sink_dead_letters_total{${t}} ${stats.deadLetters}`,
-    "# HELP sink_files_total Parquet objects stored.",
-    "# TYPE sink_files_total counter",
-    `sink_files_total{${t}} ${stats.files}`,
-    "# HELP sink_bytes_total Bytes of Parquet stored.",
-    "# TYPE sink_bytes_total counter",
-    `sink_bytes_total{${t}} ${stats.bytes}`,
-    "# HELP sink_s3_retries_total Failed S3 uploads that were retried.",
-    "# TYPE sink_s3_retries_total counter",
-    `sink_s3_retries_total{${t}} ${stats.s3Retries}`,
-    "# HELP sink_consumer_restarts_total Kafka consumer restarts after errors.",
-    "# TYPE sink_consumer_restarts_total counter",
-    `sink_consumer_restarts_total{${t}} ${stats.restarts}`,
+  const counters: [string, string, number][] = [
+    ["sink_records_total", "Records stored as Parquet rows.", stats.records],
+    ["sink_dead_letters_total", "Records sent to the dead-letter topic.", stats.deadLetters],
+    ["sink_files_total", "Parquet objects stored.", stats.files],
+    ["sink_bytes_total", "Bytes of Parquet stored.", stats.bytes],
+    ["sink_s3_retries_total", "Failed S3 uploads that were retried.", stats.s3Retries],
+    ["sink_consumer_restarts_total", "Kafka consumer restarts after errors.", stats.restarts],
+  ];
+  const lines = counters.flatMap(([name, help, value]) => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} counter`,
+    `${name}{${t}} ${value}`,
+  ]);
+  lines.push(
     "# HELP sink_lag_records Records behind the partition's end, as last fetched.",
     "# TYPE sink_lag_records gauge",
     ...[...stats.lag].map(([p, lag]) => `sink_lag_records{${t},partition="${p}"} ${lag}`),
-  ];
+  );
   return lines.join("\n") + "\n";
 }

@@ -8,19 +8,27 @@
  * has 2 shared cores (10M takes several minutes just to generate and encode).
  *
  * deno run --env-file=.env -A bench/analyze.ts [--events 2000000] [--file-rows 100000]
- *   [--partitions 3] [--users 10000] [--tracks 100000] [--runs 3] [--keep]
+ *   [--partitions 3] [--users 10000] [--tracks 100000] [--runs 3] [--keep] [--json FILE]
  */
-import { parseArgs } from "node:util";
-import { DeleteObjectsCommand } from "@aws-sdk/client-s3";
-import { loadConfig } from "../lib/config.ts";
+import { parseCommand } from "../lib/cli.ts";
+import { loadConfig, parseCount } from "../lib/config.ts";
 import { Lake, s3Root } from "../lib/duckdb.ts";
 import { EventGenerator } from "../lib/events.ts";
 import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
 import { REPORTS, runReport } from "../lib/reports.ts";
-import { createS3Client, ensureBucket, listObjects, putObject } from "../lib/s3.ts";
+import { createS3Client, ensureBucket, putObject } from "../lib/s3.ts";
+import {
+  type BenchResult,
+  deletePrefix,
+  fmtInt,
+  median,
+  parseOrExit,
+  writeResult,
+} from "./common.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
+const spec = {
+  name: "bench:analyze",
+  summary: "Times each report over a lake on S3 beside the same query over local files.",
   options: {
     events: { type: "string", default: "2000000" },
     "file-rows": { type: "string", default: "100000" },
@@ -29,12 +37,30 @@ const { values } = parseArgs({
     users: { type: "string", default: "10000" },
     tracks: { type: "string", default: "100000" },
     keep: { type: "boolean", default: false },
+    json: { type: "string" },
   },
+  help: {
+    events: "events in the lake",
+    "file-rows": "rows per Parquet file at most",
+    partitions: "Kafka partitions the lake pretends to come from",
+    runs: "timed runs per report (the median is shown)",
+    users: "distinct users in the generated events",
+    tracks: "distinct tracks in the generated events",
+    keep: "keep the lake (S3 prefix and local directory) afterwards",
+    json: "also write the figures as JSON to this file (for bench/run.ts)",
+  },
+} as const;
+
+const { values, N, FILE_ROWS, PARTITIONS, RUNS } = parseOrExit(() => {
+  const { values } = parseCommand(spec, Deno.args);
+  return {
+    values,
+    N: parseCount(values.events, "--events", 1),
+    FILE_ROWS: parseCount(values["file-rows"], "--file-rows", 1),
+    PARTITIONS: parseCount(values.partitions, "--partitions", 1),
+    RUNS: parseCount(values.runs, "--runs", 1),
+  };
 });
-const N = Number(values.events);
-const FILE_ROWS = Number(values["file-rows"]);
-const PARTITIONS = Number(values.partitions);
-const RUNS = Number(values.runs);
 
 const config = loadConfig();
 const top = `bench-analyze-${crypto.randomUUID().slice(0, 8)}`;
@@ -98,21 +124,16 @@ for (let i = 0; i < N; i++) {
   });
 }
 for (let p = 0; p < PARTITIONS; p++) await flush(p);
-console.log(
+const lakeLine =
   `lake: ${N.toLocaleString("en")} events, ${files} files, ${(bytes / 1e6).toFixed(1)} MB zstd ` +
-    `(built in ${((performance.now() - tBuild) / 1000).toFixed(1)} s: encode ${
-      (encodeMs / 1000).toFixed(1)
-    } s, ` +
-    `upload ${(uploadMs / 1000).toFixed(1)} s)`,
-);
+  `(built in ${((performance.now() - tBuild) / 1000).toFixed(1)} s: encode ${
+    (encodeMs / 1000).toFixed(1)
+  } s, ` +
+  `upload ${(uploadMs / 1000).toFixed(1)} s)`;
+console.log(lakeLine);
 console.log(`  s3://${config.s3.bucket}/${prefix}  and  ${localRoot}`);
 
 // ---------------------------------------------------------------- time the reports
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 async function timeReport(lake: Lake, name: string): Promise<number> {
   await runReport(lake, name); // warm-up (and metadata caches, as a second query would have)
@@ -144,12 +165,15 @@ try {
         "S3 ÷ local".padStart(12)
       }`,
     );
-    const line = (name: string, s3: number, local: number) =>
+    const rows: string[][] = [];
+    const line = (name: string, s3: number, local: number) => {
+      rows.push([name, fmtInt(s3), fmtInt(local), `${(s3 / local).toFixed(2)}×`]);
       console.log(
         `${name.padEnd(16)}${s3.toFixed(0).padStart(10)}${local.toFixed(0).padStart(10)}${
           (s3 / local).toFixed(2).padStart(11)
         }×`,
       );
+    };
     line("(open + list)", openS3, openLocal);
     let sumS3 = 0;
     let sumLocal = 0;
@@ -161,23 +185,37 @@ try {
       line(r.name, s3, local);
     }
     line("all reports", sumS3, sumLocal);
+    const result: BenchResult = {
+      bench: "analyze",
+      title: "Analytics: DuckDB reports over the lake on S3",
+      sizes: `${N.toLocaleString("en")} events in ${files} Parquet files (${
+        (bytes / 1e6).toFixed(1)
+      } MB zstd), ${REPORTS.length} reports, median of ${RUNS} runs`,
+      ours: {
+        label: "all reports over S3 (DuckDB httpfs → versitygw)",
+        value: sumS3,
+        unit: "ms",
+      },
+      reference: {
+        label: "the same queries over the same files on local disk",
+        value: sumLocal,
+        unit: "ms",
+      },
+      ratio: sumLocal / sumS3,
+      table: { head: ["report", "S3 ms", "local ms", "S3 ÷ local"], rows },
+      notes: [
+        `${lakeLine}.`,
+        `Each report's median of ${RUNS} runs after one warm-up, on one DuckDB instance per lake.`,
+      ],
+    };
+    await writeResult(values.json, result);
   } finally {
     s3Lake.close();
     localLake.close();
   }
 } finally {
   if (!values.keep) {
-    const keys = (await listObjects(client, config.s3.bucket, `${top}/`)).map((o) => ({
-      Key: o.key,
-    }));
-    for (let i = 0; i < keys.length; i += 1000) {
-      await client.send(
-        new DeleteObjectsCommand({
-          Bucket: config.s3.bucket,
-          Delete: { Objects: keys.slice(i, i + 1000) },
-        }),
-      );
-    }
+    await deletePrefix(client, config.s3.bucket, `${top}/`);
     await Deno.remove(localRoot, { recursive: true });
   }
   client.destroy();

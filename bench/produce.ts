@@ -5,17 +5,18 @@
  * Java tool replays a payload file of our generated events, so record size
  * and compressibility match.
  *
- * Run: `deno run --env-file=.env -A bench/produce.ts [--count 1000000] [--compression zstd]`
+ * Run: `deno run --env-file=.env -A bench/produce.ts [--count 1000000] [--compression zstd]
+ * [--json FILE]`
  *
  * @module
  */
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
+import { parseCommand, runMain } from "../lib/cli.ts";
 import { loadConfig, parseCount } from "../lib/config.ts";
 import { EventGenerator, eventJson } from "../lib/events.ts";
 import { createKafka, topicEndOffsetSum, withKafkaErrors } from "../lib/kafka.ts";
 import { formatBytes, formatCount } from "../lib/progress.ts";
 import { parseCompression, startProducer } from "../lib/producer.ts";
-import { defaultPaths, kafkaLibs } from "../lib/stack.ts";
+import { type BenchResult, runKafkaTool, writeResult } from "./common.ts";
 
 const spec = {
   name: "bench:produce",
@@ -25,12 +26,14 @@ const spec = {
     compression: { type: "string", default: "zstd" },
     partitions: { type: "string", default: "3" },
     "skip-java": { type: "boolean" },
+    json: { type: "string" },
   },
   help: {
     count: "events per producer",
     compression: "zstd, gzip or none (both producers)",
     partitions: "partitions of the benchmark topics",
     "skip-java": "measure only our producer",
+    json: "also write the figures as JSON to this file (for bench/run.ts)",
   },
 } as const;
 
@@ -111,15 +114,12 @@ runMain(async () => {
 
     // 3. Kafka's ProducerPerformance replaying the same kind of events.
     let ratio: number | undefined;
+    let javaRps: number | undefined;
     if (!v["skip-java"]) {
       const sampleGen = new EventGenerator({ seed: 3 });
       const sample = Array.from({ length: 20_000 }, () => eventJson(sampleGen.next()));
       await Deno.writeTextFile(payloadFile, sample.join("\n") + "\n");
-      const libs = await kafkaLibs(defaultPaths(), (m) => console.error(m));
-      const args = [
-        "-cp",
-        `${libs}/*`,
-        "org.apache.kafka.tools.ProducerPerformance",
+      const out = await runKafkaTool("org.apache.kafka.tools.ProducerPerformance", [
         "--topic",
         java,
         "--num-records",
@@ -133,21 +133,14 @@ runMain(async () => {
         "acks=all",
         "enable.idempotence=true",
         `compression.type=${compression}`,
-      ];
-      const out = await new Deno.Command("java", { args, stdout: "piped", stderr: "piped" })
-        .output().catch((e) => {
-          throw new UserError(`Cannot run java (needed for ProducerPerformance): ${e.message}`);
-        });
-      const text = new TextDecoder().decode(out.stdout);
+      ]);
       // Final line: "N records sent, R records/sec (M MB/sec), ... avg latency, ..."
       const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)[^\n]*$/.exec(
-        text.trim(),
+        out.stdout.trim(),
       );
       if (out.code !== 0 || !m) {
         throw new Error(
-          `ProducerPerformance failed (exit ${out.code}):\n${text}\n${
-            new TextDecoder().decode(out.stderr)
-          }`,
+          `ProducerPerformance failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`,
         );
       }
       const rps = Number(m[2]);
@@ -160,6 +153,7 @@ runMain(async () => {
         bytes: records * avgPayload,
       });
       ratio = (ourResult.records / ourResult.seconds) / rps;
+      javaRps = rps;
     }
 
     console.log(
@@ -170,6 +164,42 @@ runMain(async () => {
     if (ratio !== undefined) {
       console.log(`ratio ours / ProducerPerformance: ${ratio.toFixed(2)}`);
     }
+    const head = ["producer", "records", "seconds", "records/s", "MB/s"];
+    const rows = results.map((r) => [
+      r.name,
+      formatCount(r.records),
+      r.seconds.toFixed(2),
+      formatCount(r.records / r.seconds),
+      `${formatBytes(r.bytes / r.seconds)}/s`,
+    ]);
+    const result: BenchResult = {
+      bench: "produce",
+      title: "Producer → Kafka",
+      sizes: `${formatCount(count)} events (~${recordSize} B), ${compression}, ${partitions} ` +
+        `partitions, acks=all, idempotent`,
+      ours: {
+        label: `our producer (kafkajs, ${compression}, acks=all)`,
+        value: ourResult.records / ourResult.seconds,
+        unit: "events/s",
+      },
+      ...(javaRps !== undefined
+        ? {
+          reference: {
+            label: "Kafka ProducerPerformance (Java), same events",
+            value: javaRps,
+            unit: "events/s",
+          },
+        }
+        : {}),
+      ...(ratio !== undefined ? { ratio } : {}),
+      table: { head, rows },
+      notes: [
+        "Both producers unthrottled, idempotent, acks=all, same compression, one topic each on " +
+        "the same broker. ProducerPerformance replays a file of 20,000 of our generated events, " +
+        "so record size and compressibility match; our figure includes generating the events.",
+      ],
+    };
+    await writeResult(v.json, result);
   } finally {
     await admin.deleteTopics({ topics: [ours, java] }).catch(() => {});
     await admin.disconnect();

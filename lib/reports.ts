@@ -5,6 +5,7 @@
  * @module
  */
 import type { Cell, Lake, QueryResult } from "./duckdb.ts";
+import { renderHtml } from "./html.ts";
 
 /** One named report. */
 export interface ReportSpec {
@@ -89,6 +90,54 @@ export async function runReport(lake: Lake, name: string, limit?: number): Promi
   const sql = await reportSql(name);
   const params = spec.limit === undefined ? {} : { limit: limit ?? spec.limit };
   return await lake.query(sql, params);
+}
+
+/** A report with its title and result, as tables and pages show it. */
+export interface NamedResult {
+  name: string;
+  title: string;
+  result: QueryResult;
+}
+
+/** Runs reports over `lake`, each at most once (the HTML page and the tables share results). */
+export function reportRunner(lake: Lake, limit?: number): (name: string) => Promise<NamedResult> {
+  const cache = new Map<string, Promise<NamedResult>>();
+  return (name) => {
+    let r = cache.get(name);
+    if (!r) {
+      r = runReport(lake, name, limit).then((result) => ({
+        name,
+        title: findReport(name)!.title,
+        result,
+      }));
+      cache.set(name, r);
+    }
+    return r;
+  };
+}
+
+/**
+ * The self-contained HTML page: the three charts, then the tables of `names`
+ * (every report by default) and any `extra` tables.
+ */
+export async function htmlReport(
+  lake: Lake,
+  run: (name: string) => Promise<NamedResult>,
+  opts: { names?: readonly string[]; extra?: NamedResult[]; from?: string; to?: string } = {},
+): Promise<string> {
+  const tables: NamedResult[] = [];
+  for (const name of opts.names ?? REPORTS.map((r) => r.name)) tables.push(await run(name));
+  tables.push(...(opts.extra ?? []));
+  return renderHtml({
+    source: lake.root,
+    generatedAt: new Date(),
+    ...(opts.from ? { from: opts.from } : {}),
+    ...(opts.to ? { to: opts.to } : {}),
+    perMinute: (await run("per-minute")).result,
+    topCountries: (await run("top-countries")).result,
+    topTracks: (await run("top-tracks")).result,
+    tables,
+  });
 }
 
 // ---------------------------------------------------------------- rendering

@@ -666,3 +666,16 @@ export async function down(
     await Deno.remove(pidFile(paths, name)).catch(() => {});
   }));
 }
+
+/** A fresh checkout has no `.env`; start it from the example so every task finds one. */
+export async function copyEnvExample(say: (s: string) => void): Promise<void> {
+  const root = new URL("../", import.meta.url).pathname;
+  try {
+    await Deno.stat(`${root}.env`);
+  } catch {
+    try {
+      await Deno.copyFile(`${root}.env.example`, `${root}.env`);
+      say("created .env from .env.example");
+    } catch { /* no example either: defaults apply */ }
+  }
+}

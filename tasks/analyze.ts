@@ -7,9 +7,16 @@
  */
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { checkBucketName, loadConfig, parseCount } from "../lib/config.ts";
-import { Lake, parseDate, type QueryResult, s3Root } from "../lib/duckdb.ts";
-import { renderHtml } from "../lib/html.ts";
-import { findReport, formatResults, REPORTS, runReport, SEED_REPORTS } from "../lib/reports.ts";
+import { Lake, parseDate, s3Root } from "../lib/duckdb.ts";
+import {
+  findReport,
+  formatResults,
+  htmlReport,
+  type NamedResult,
+  reportRunner,
+  REPORTS,
+  SEED_REPORTS,
+} from "../lib/reports.ts";
 
 const spec = {
   name: "analyze",
@@ -54,7 +61,6 @@ const spec = {
 } as const;
 
 /** The charts of the HTML page need these reports, whatever was asked for. */
-const CHART_REPORTS = ["per-minute", "top-countries", "top-tracks"] as const;
 
 async function main(): Promise<number> {
   const { values: v, positionals } = parseCommand(spec, Deno.args);
@@ -108,16 +114,9 @@ async function main(): Promise<number> {
     ...(to ? { to } : {}),
   });
   try {
-    const results: { name: string; title: string; result: QueryResult }[] = [];
-    const cache = new Map<string, QueryResult>();
-    const report = async (name: string) => {
-      let r = cache.get(name);
-      if (!r) cache.set(name, r = await runReport(lake, name, limit));
-      return r;
-    };
-    for (const name of names) {
-      results.push({ name, title: findReport(name)!.title, result: await report(name) });
-    }
+    const run = reportRunner(lake, limit);
+    const results: NamedResult[] = [];
+    for (const name of names) results.push(await run(name));
     if (v.sql !== undefined) {
       results.push({ name: "sql", title: "Query", result: await lake.query(v.sql) });
     }
@@ -138,22 +137,11 @@ async function main(): Promise<number> {
     }
 
     if (v.html !== undefined) {
-      for (const name of CHART_REPORTS) await report(name);
-      const tableNames = positionals.length > 0 ? positionals : REPORTS.map((r) => r.name);
-      const tables = [];
-      for (const name of tableNames) {
-        tables.push({ name, title: findReport(name)!.title, result: await report(name) });
-      }
-      if (v.sql !== undefined) tables.push(results.at(-1)!);
-      const html = renderHtml({
-        source: root,
-        generatedAt: new Date(),
+      const html = await htmlReport(lake, run, {
+        ...(positionals.length > 0 ? { names: positionals } : {}),
+        extra: v.sql !== undefined ? [results.at(-1)!] : [],
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),
-        perMinute: await report("per-minute"),
-        topCountries: await report("top-countries"),
-        topTracks: await report("top-tracks"),
-        tables,
       });
       await Deno.writeTextFile(v.html, html);
       console.error(`wrote ${v.html}`);

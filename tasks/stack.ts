@@ -5,6 +5,7 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
+import { chooseStack, prepareStack } from "../lib/harness.ts";
 import {
   defaultPaths,
   down,
@@ -13,7 +14,6 @@ import {
   SERVICES,
   serviceStatus,
   tail,
-  up,
 } from "../lib/stack.ts";
 
 const spec = {
@@ -40,6 +40,8 @@ const spec = {
     "  logs    the last lines of each service's log",
     "",
     "A service already answering at its configured endpoint (e.g. docker compose) is used as is.",
+    "STACK=native (default) starts the native stack; STACK=docker runs docker compose;",
+    "STACK=external only checks that the configured endpoints answer.",
   ].join("\n"),
 } as const;
 
@@ -60,8 +62,13 @@ runMain(async () => {
       const cfg = loadConfig();
       const timeoutSec = Number(values.timeout);
       if (!(timeoutSec > 0)) throw new UserError(`--timeout must be a positive number of seconds`);
-      await copyEnvExample(values.quiet ? () => {} : say);
-      await up(paths, cfg, { timeoutSec, say: values.quiet ? () => {} : say });
+      const quiet = values.quiet ? () => {} : say;
+      await prepareStack(chooseStack((k) => Deno.env.get(k)), {
+        paths,
+        cfg,
+        timeoutSec,
+        say: quiet,
+      });
       return 0;
     }
     case "down":
@@ -90,16 +97,3 @@ runMain(async () => {
       throw new UserError(`Unknown command "${command}"; expected up, down, status or logs`);
   }
 });
-
-/** A fresh checkout has no `.env`; start it from the example so every task finds one. */
-async function copyEnvExample(say: (s: string) => void): Promise<void> {
-  const root = new URL("../", import.meta.url).pathname;
-  try {
-    await Deno.stat(`${root}.env`);
-  } catch {
-    try {
-      await Deno.copyFile(`${root}.env.example`, `${root}.env`);
-      say("created .env from .env.example");
-    } catch { /* no example either: defaults apply */ }
-  }
-}

@@ -15,6 +15,7 @@ import { parseHostPort } from "./config.ts";
 import { UserError } from "./cli.ts";
 import { createS3Client, ensureBucket, listBuckets } from "./s3.ts";
 import { createKafka } from "./kafka.ts";
+import { ClickHouseClient } from "./clickhouse.ts";
 
 /** Pinned versions of what the stack downloads or builds. */
 export const VERSIONS = {
@@ -90,17 +91,11 @@ async function s3Health(cfg: Config): Promise<string | null> {
   }
 }
 
-/** ClickHouse answers `SELECT 1` with the configured user. */
+/** ClickHouse answers a query (`SELECT version()`) as the configured user. */
 async function clickhouseHealth(cfg: Config): Promise<string | null> {
   try {
-    const res = await fetch(`${cfg.clickhouse.url}/?query=SELECT%201`, {
-      headers: {
-        Authorization: `Basic ${btoa(`${cfg.clickhouse.user}:${cfg.clickhouse.password}`)}`,
-      },
-      signal: AbortSignal.timeout(3000),
-    });
-    const body = (await res.text()).trim();
-    return res.ok && body === "1" ? null : `HTTP ${res.status}: ${body.slice(0, 200)}`;
+    await new ClickHouseClient({ ...cfg.clickhouse, timeoutMs: 3000 }).version();
+    return null;
   } catch (e) {
     return (e as Error).message;
   }

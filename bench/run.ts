@@ -30,7 +30,7 @@ const SIZES: Record<BenchName, { full: string[]; quick: string[] }> = {
   },
   produce: { full: ["--count", "1000000"], quick: ["--count", "200000"] },
   sink: { full: ["--events", "1000000"], quick: ["--events", "200000"] },
-  analyze: { full: ["--events", "2000000"], quick: ["--events", "500000"] },
+  analyze: { full: ["--events", "10000000"], quick: ["--events", "500000"] },
 };
 
 const spec = {
@@ -46,7 +46,7 @@ const spec = {
     only: `comma-separated subset of ${BENCHES.join(",")} (RESULTS.md then lists only those)`,
     out: "where to write the Markdown results",
   },
-  epilog: "Full sizes: 1M events produced, a 1M-event sink backlog, a 2M-event lake; " +
+  epilog: "Full sizes: 1M events produced, a 1M-event sink backlog, a 10M-event lake; " +
     "about 1.5 min on 2 cores. Needs the stack up and java on the PATH.",
 } as const;
 

@@ -177,7 +177,10 @@ export class Sink {
     consumer.on(consumer.events.CRASH, newEpoch);
     consumer.on(consumer.events.GROUP_JOIN, () => {
       newEpoch();
-      this.#plans = this.#loadPlans();
+      const plans = this.#loadPlans();
+      // Awaited by the first batch of each partition; a failure surfaces there.
+      plans.catch(() => {});
+      this.#plans = plans;
     });
     await withKafkaErrors(brokers, async () => {
       await consumer.connect();

@@ -152,6 +152,33 @@ Deno.test("sink: S3 stopped for 30 s mid-run → no loss, no duplicate, bounded 
   assert(peakKb < 700_000, `peak RSS ${peakKb} kB while S3 was down`);
 });
 
+Deno.test("sink: Kafka stopped for 20 s mid-run → the sink resumes by itself, exactly-once", async () => {
+  const paths = defaultPaths();
+  if (!(await ourPid(paths, "kafka"))) {
+    throw new Error("this test needs the native stack's Kafka (deno task stack up)");
+  }
+  const topic = uniqueName("sink-kdown");
+  await produceEvents(topic, 60_000, { partitions: 3, seed: 21 });
+  const p = await startSink(sinkFlags(topic, ["--max-records", "2000", "--until-idle", "5s"]));
+  await new Promise((r) => setTimeout(r, 1500));
+  await down(paths, () => {}, ["kafka"]);
+  try {
+    await new Promise((r) => setTimeout(r, 20_000));
+    const ps = await new Deno.Command("ps", { args: ["-o", "pid=", "-p", String(p.pid)] }).output();
+    assert(
+      new TextDecoder().decode(ps.stdout).trim() !== "",
+      "the sink exited while Kafka was down",
+    );
+  } finally {
+    await upService(paths, cfg, "kafka", { timeoutSec: 120, say: () => {} });
+  }
+  await produceEvents(topic, 10_000, { partitions: 3, seed: 22 });
+  const res = await finish(p);
+  assertEquals(res.code, 0, res.stderr);
+  assert(/Kafka consumer restarting/.test(res.stderr), res.stderr);
+  await assertExactlyOnce(topic, 70_000);
+});
+
 Deno.test("sink: every kind of bad record goes to the dead-letter topic; good ones are stored", async () => {
   const topic = uniqueName("sink-dlq");
   const bad: RawMessage[] = [

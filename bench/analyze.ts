@@ -16,15 +16,8 @@ import { Lake, s3Root } from "../lib/duckdb.ts";
 import { EventGenerator } from "../lib/events.ts";
 import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
 import { REPORTS, runReport } from "../lib/reports.ts";
-import { createS3Client, ensureBucket, putObject } from "../lib/s3.ts";
-import {
-  type BenchResult,
-  deletePrefix,
-  fmtInt,
-  median,
-  parseOrExit,
-  writeResult,
-} from "./common.ts";
+import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/s3.ts";
+import { type BenchResult, fmtInt, median, parseOrExit, writeResult } from "./common.ts";
 
 const spec = {
   name: "bench:analyze",

@@ -5,9 +5,7 @@
  *
  * @module
  */
-import { DeleteObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { isUserError, UserError } from "../lib/cli.ts";
-import { listObjects } from "../lib/s3.ts";
 import { defaultPaths, kafkaLibs } from "../lib/stack.ts";
 
 /**
@@ -209,15 +207,4 @@ export async function runKafkaTool(mainClass: string, args: string[]): Promise<J
     wallMs,
     peakRssBytes: rss.peakBytes,
   };
-}
-
-/** Deletes every object under `prefix`; returns how many were deleted. */
-export async function deletePrefix(client: S3Client, bucket: string, prefix: string) {
-  const keys = (await listObjects(client, bucket, prefix)).map((o) => ({ Key: o.key }));
-  for (let i = 0; i < keys.length; i += 1000) {
-    await client.send(
-      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000) } }),
-    );
-  }
-  return keys.length;
 }

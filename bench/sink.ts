@@ -23,8 +23,8 @@ import { EventGenerator, eventJson } from "../lib/events.ts";
 import { createKafka, topicEndOffsetSum, withKafkaErrors } from "../lib/kafka.ts";
 import { formatBytes, formatCount } from "../lib/progress.ts";
 import { parseCompression, startProducer } from "../lib/producer.ts";
-import { createS3Client, getObject, listObjects } from "../lib/s3.ts";
-import { type BenchResult, deletePrefix, RssSampler, runKafkaTool, writeResult } from "./common.ts";
+import { createS3Client, deletePrefix, getObject, listObjects } from "../lib/s3.ts";
+import { type BenchResult, RssSampler, runKafkaTool, writeResult } from "./common.ts";
 
 const spec = {
   name: "bench:sink",

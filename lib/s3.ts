@@ -7,6 +7,7 @@
  */
 import {
   CreateBucketCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListBucketsCommand,
@@ -141,4 +142,20 @@ export async function listObjects(
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out;
+}
+
+/** Deletes every object under `prefix`; returns how many were deleted. */
+export async function deletePrefix(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<number> {
+  const keys = (await listObjects(client, bucket, prefix)).map((o) => ({ Key: o.key }));
+  // DeleteObjects takes at most 1000 keys per request.
+  for (let i = 0; i < keys.length; i += 1000) {
+    await client.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000) } }),
+    );
+  }
+  return keys.length;
 }

@@ -5,10 +5,10 @@
  * from the same events.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { DeleteObjectsCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { EventGenerator, type MusicEvent } from "../lib/events.ts";
 import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
-import { createS3Client, ensureBucket, listObjects, putObject } from "../lib/s3.ts";
+import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/s3.ts";
 import { type Cell, Lake, s3Root } from "../lib/duckdb.ts";
 import { REPORTS, rowObjects, runReport } from "../lib/reports.ts";
 import { runTask, testConfig, uniqueName } from "./helpers.ts";
@@ -123,17 +123,7 @@ async function setup(): Promise<Lake> {
 async function cleanup() {
   lake?.close();
   if (!client) return;
-  const keys = (await listObjects(client, config.s3.bucket, prefix.split("/")[0] + "/")).map((
-    o,
-  ) => ({ Key: o.key }));
-  for (let i = 0; i < keys.length; i += 1000) {
-    await client.send(
-      new DeleteObjectsCommand({
-        Bucket: config.s3.bucket,
-        Delete: { Objects: keys.slice(i, i + 1000) },
-      }),
-    );
-  }
+  await deletePrefix(client, config.s3.bucket, prefix.split("/")[0] + "/");
   client.destroy();
 }
 
@@ -540,14 +530,7 @@ Deno.test({
       ]);
       assertEquals(JSON.parse(dup.stdout).sql, [{ n: count, distinct_coords: count }]);
     } finally {
-      const keys = (await listObjects(s3, config.s3.bucket, `${topic}/`)).map((o) => ({
-        Key: o.key,
-      }));
-      if (keys.length) {
-        await s3.send(
-          new DeleteObjectsCommand({ Bucket: config.s3.bucket, Delete: { Objects: keys } }),
-        );
-      }
+      await deletePrefix(s3, config.s3.bucket, `${topic}/`);
       s3.destroy();
       const admin = createKafka({ brokers: config.kafkaBrokers, clientId: "analyze-test" }).admin();
       await admin.connect();

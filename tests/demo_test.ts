@@ -4,29 +4,21 @@
  * then checks `deno task status` sees lag 0 for the sink and ClickHouse.
  */
 import assert from "node:assert/strict";
-import { DeleteObjectsCommand } from "@aws-sdk/client-s3";
 import { ClickHouseClient, dropClickHouse } from "../lib/clickhouse.ts";
 import { clickhouseGroups } from "../lib/demo.ts";
 import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, listObjects } from "../lib/s3.ts";
+import { createS3Client, deletePrefix as deleteS3Prefix } from "../lib/s3.ts";
 import type { StatusReport } from "../lib/status.ts";
 import { runTask, testConfig, uniqueName } from "./helpers.ts";
 
 const cfg = testConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
+/** Deletes every object under `prefix/` in the default bucket. */
 async function deletePrefix(prefix: string): Promise<void> {
   const s3 = createS3Client(cfg.s3);
   try {
-    const keys = (await listObjects(s3, cfg.s3.bucket, `${prefix}/`)).map((o) => ({ Key: o.key }));
-    for (let i = 0; i < keys.length; i += 1000) {
-      await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: cfg.s3.bucket,
-          Delete: { Objects: keys.slice(i, i + 1000) },
-        }),
-      );
-    }
+    await deleteS3Prefix(s3, cfg.s3.bucket, `${prefix}/`);
   } finally {
     s3.destroy();
   }

@@ -3,9 +3,8 @@
  * its own show the figures we made; a service that is down is shown as down.
  */
 import assert from "node:assert/strict";
-import { DeleteObjectsCommand } from "@aws-sdk/client-s3";
 import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, listObjects } from "../lib/s3.ts";
+import { createS3Client, deletePrefix as deleteS3Prefix, listObjects } from "../lib/s3.ts";
 import { Sink } from "../lib/sink.ts";
 import type { StatusReport } from "../lib/status.ts";
 import { runTask, testConfig, uniqueName } from "./helpers.ts";
@@ -18,15 +17,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 async function deletePrefix(prefix: string): Promise<void> {
   const s3 = createS3Client(cfg.s3);
   try {
-    const keys = (await listObjects(s3, cfg.s3.bucket, `${prefix}/`)).map((o) => ({ Key: o.key }));
-    for (let i = 0; i < keys.length; i += 1000) {
-      await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: cfg.s3.bucket,
-          Delete: { Objects: keys.slice(i, i + 1000) },
-        }),
-      );
-    }
+    await deleteS3Prefix(s3, cfg.s3.bucket, `${prefix}/`);
   } finally {
     s3.destroy();
   }

@@ -161,3 +161,20 @@ export function parseBytes(value: string, what: string): number {
   };
   return Math.round(Number(m[1]) * units[(m[2] ?? "b").toLowerCase()]!);
 }
+
+/**
+ * Per-user cache directory of this project: `STACK_CACHE_DIR`, else
+ * `$XDG_CACHE_HOME/music-pipeline`, else `~/.cache/music-pipeline`
+ * (`%LOCALAPPDATA%\\music-pipeline` on Windows).
+ */
+export function cacheDir(env: Env = denoEnv): string {
+  const explicit = env("STACK_CACHE_DIR");
+  if (explicit) return explicit;
+  const xdg = env("XDG_CACHE_HOME");
+  if (xdg) return `${xdg}/music-pipeline`;
+  const local = env("LOCALAPPDATA");
+  if (Deno.build.os === "windows" && local) return `${local}\\music-pipeline`;
+  const home = env("HOME") ?? env("USERPROFILE");
+  if (!home) throw new ConfigError("Cannot find a cache directory: set HOME or STACK_CACHE_DIR");
+  return `${home}/.cache/music-pipeline`;
+}

@@ -72,3 +72,10 @@ Deno.test("parseDuration, parseCount, parseBytes", () => {
   assertEquals(parseBytes("1000", "--max-bytes"), 1000);
   assertThrows(() => parseBytes("lots", "--max-bytes"), /--max-bytes/);
 });
+
+Deno.test("cacheDir: STACK_CACHE_DIR, then XDG_CACHE_HOME, then ~/.cache", () => {
+  assertEquals(cacheDir(envOf({ STACK_CACHE_DIR: "/x", XDG_CACHE_HOME: "/c" })), "/x");
+  assertEquals(cacheDir(envOf({ XDG_CACHE_HOME: "/c", HOME: "/h" })), "/c/music-pipeline");
+  assertEquals(cacheDir(envOf({ HOME: "/home/u" })), "/home/u/.cache/music-pipeline");
+  assertThrows(() => cacheDir(envOf({})), ConfigError);
+});

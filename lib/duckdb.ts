@@ -13,7 +13,7 @@
 import duckdb, { type DuckDBConnection, DuckDBInstance, DuckDBTypeId } from "@duckdb/node-api";
 import { inflateRawSync } from "node:zlib";
 import { UserError } from "./cli.ts";
-import type { S3Config } from "./config.ts";
+import { cacheDir, type S3Config } from "./config.ts";
 import { createS3Client, describeS3Error, listObjects } from "./s3.ts";
 
 /** A value in a query result, ready for JSON: integers beyond 2^53 stay exact as strings. */
@@ -98,17 +98,6 @@ export function extensionPlatform(
     );
   }
   return p;
-}
-
-/** Per-user cache directory of this project (XDG_CACHE_HOME, ~/.cache, or LOCALAPPDATA). */
-export function cacheDir(env: (k: string) => string | undefined = (k) => Deno.env.get(k)): string {
-  const xdg = env("XDG_CACHE_HOME");
-  if (xdg) return `${xdg}/music-pipeline`;
-  const local = env("LOCALAPPDATA");
-  if (Deno.build.os === "windows" && local) return `${local}\\music-pipeline`;
-  const home = env("HOME") ?? env("USERPROFILE");
-  if (!home) throw new UserError("Cannot find a cache directory: set HOME or XDG_CACHE_HOME");
-  return `${home}/.cache/music-pipeline`;
 }
 
 /**

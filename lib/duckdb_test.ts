@@ -3,7 +3,6 @@ import { deflateRawSync } from "node:zlib";
 import { UserError } from "./cli.ts";
 import {
   cachedHttpfsPath,
-  cacheDir,
   describeDuckDBError,
   duckdbVersion,
   eventsViewSql,
@@ -88,10 +87,7 @@ Deno.test("extensionPlatform: wheel tag per platform, clear error otherwise", ()
   throws(() => extensionPlatform("freebsd", "x86_64"), UserError);
 });
 
-Deno.test("cacheDir and cachedHttpfsPath: per user, per DuckDB version and platform", () => {
-  assertEquals(cacheDir((k) => ({ XDG_CACHE_HOME: "/c" })[k]), "/c/music-pipeline");
-  assertEquals(cacheDir((k) => ({ HOME: "/home/u" })[k]), "/home/u/.cache/music-pipeline");
-  throws(() => cacheDir(() => undefined), UserError);
+Deno.test("cachedHttpfsPath: per DuckDB version and platform", () => {
   assertEquals(duckdbVersion(), "1.5.5");
   ok(
     cachedHttpfsPath().endsWith(

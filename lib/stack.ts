@@ -11,7 +11,7 @@
  * @module
  */
 import type { Config } from "./config.ts";
-import { parseHostPort } from "./config.ts";
+import { cacheDir, parseHostPort } from "./config.ts";
 import { UserError } from "./cli.ts";
 import { createS3Client, ensureBucket, listBuckets } from "./s3.ts";
 import { createKafka } from "./kafka.ts";
@@ -37,9 +37,7 @@ export interface StackPaths {
 
 /** Default paths: per-user cache, `.stack/` beside the repository's deno.json. */
 export function defaultPaths(): StackPaths {
-  const home = Deno.env.get("HOME") ?? "/tmp";
-  const cache = Deno.env.get("STACK_CACHE_DIR") ??
-    `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/music-pipeline`;
+  const cache = cacheDir();
   const state = Deno.env.get("STACK_STATE_DIR") ??
     new URL("../.stack", import.meta.url).pathname;
   return { cache, state };

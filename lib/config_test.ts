@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import {
+  cacheDir,
   ConfigError,
   DEFAULTS,
   loadConfig,

@@ -148,3 +148,29 @@ export function cutPoint(
   if (now - buffer.startedAt >= limits.maxAgeMs) return { flush: true, count: n };
   return { flush: false };
 }
+
+/**
+ * Splits `items` into consecutive chunks whose `size` adds up to at most
+ * `limit`; an item larger than `limit` forms a chunk of its own.
+ */
+export function chunksByBytes<T>(
+  items: readonly T[],
+  size: (t: T) => number,
+  limit: number,
+): T[][] {
+  const chunks: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (cur.length > 0 && bytes + n > limit) {
+      chunks.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(item);
+    bytes += n;
+  }
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}

@@ -3,6 +3,7 @@ import { mulberry32 } from "./events.ts";
 import type { MusicEvent } from "./events.ts";
 import {
   type BufferedRecord,
+  chunksByBytes,
   cutPoint,
   decodePlan,
   encodePlan,
@@ -160,4 +161,11 @@ Deno.test("protocol model: crashes at random steps never lose or duplicate a rec
     assertEquals(seen, records.map((r) => r.offset), `seed ${seed}`);
     assert(crashes > 0 || maxCrashes === 0 || total > 0);
   }
+});
+
+Deno.test("chunksByBytes: consecutive chunks within the limit; an oversized item alone", () => {
+  const id = (n: number) => n;
+  assertEquals(chunksByBytes([3, 3, 3, 3], id, 6), [[3, 3], [3, 3]]);
+  assertEquals(chunksByBytes([1, 10, 1], id, 6), [[1], [10], [1]]);
+  assertEquals(chunksByBytes([], id, 6), []);
 });

@@ -100,6 +100,21 @@ export function checkBucketName(name: string, what: string): string {
   return name;
 }
 
+/**
+ * Kafka topic naming rules (as the broker enforces them): 1-249 characters of
+ * a-z, A-Z, 0-9, ".", "_" and "-", and not "." or "..". Checked up front so a
+ * bad `--topic` fails with the rule instead of a broker error.
+ */
+export function checkTopicName(name: string, what: string): string {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name) || name === "." || name === "..") {
+    throw new ConfigError(
+      `${what} has "${name}"; a Kafka topic name is 1-249 characters of a-z, A-Z, 0-9, ".", "_" ` +
+        `and "-" (not "." or "..")`,
+    );
+  }
+  return name;
+}
+
 /** Loads and validates all settings. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = denoEnv): Config {
   const brokers = envString("KAFKA_BROKERS", env).split(",").map((s) => s.trim()).filter(Boolean);

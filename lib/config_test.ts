@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import {
   cacheDir,
+  checkTopicName,
   ConfigError,
   DEFAULTS,
   loadConfig,
@@ -79,4 +80,18 @@ Deno.test("cacheDir: STACK_CACHE_DIR, then XDG_CACHE_HOME, then ~/.cache", () =>
   assertEquals(cacheDir(envOf({ XDG_CACHE_HOME: "/c", HOME: "/h" })), "/c/music-pipeline");
   assertEquals(cacheDir(envOf({ HOME: "/home/u" })), "/home/u/.cache/music-pipeline");
   assertThrows(() => cacheDir(envOf({})), ConfigError);
+});
+
+Deno.test("checkTopicName: Kafka's rule, with the flag in the message", () => {
+  for (const ok of ["music_events", "my_topic", "a", "A.b-C_9", "..x", "x".repeat(249)]) {
+    assertEquals(checkTopicName(ok, "--topic"), ok);
+  }
+  for (const bad of ["", ".", "..", "bad topic", "a/b", "tést", "a:b", "x".repeat(250)]) {
+    assertThrows(
+      () => checkTopicName(bad, "--topic"),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.startsWith(`--topic has "${bad}"; a Kafka topic name`),
+    );
+  }
 });

@@ -138,6 +138,9 @@ export const EVENT_COLUMNS: readonly EventColumn[] = Object.freeze(
 /** Outcome of validating or decoding one message. */
 export type DecodeResult = { ok: true; event: MusicEvent } | { ok: false; reason: string };
 
+/** Last millisecond of 9999-12-31 UTC: the latest event time with a four-digit-year date. */
+export const MAX_TS_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** Default limit for one message value in {@link decodeEvent}: 1 MiB. */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -247,6 +250,13 @@ export function validateEvent(value: unknown): DecodeResult {
     };
   }
   const { ts, ts_ms } = e.event_timestamp;
+  if (ts_ms > MAX_TS_MS) {
+    // Later instants have no YYYY-MM-DD date, which the lake's layout needs.
+    return {
+      ok: false,
+      reason: `event_timestamp.ts_ms: expected a time before year 10000, got ${ts_ms}`,
+    };
+  }
   if (ts !== Math.floor(ts_ms / 1000)) {
     return {
       ok: false,

@@ -6,6 +6,7 @@ import {
   EVENT_TYPES,
   EventGenerator,
   eventJson,
+  MAX_TS_MS,
   type MusicEvent,
   validateEvent,
 } from "./events.ts";
@@ -193,4 +194,14 @@ Deno.test("validateEvent: wrong shape, wrong types, missing and extra fields", (
 Deno.test("generator rejects an empty population", () => {
   assert.throws(() => new EventGenerator({ users: 0 }), RangeError);
   assert.throws(() => new EventGenerator({ tracks: -1 }), RangeError);
+});
+
+Deno.test("validateEvent: a time past year 9999 (no YYYY-MM-DD date) is rejected", () => {
+  const v = structuredClone(sample());
+  v.event_timestamp.ts_ms = 9_000_000_000_000_000;
+  v.event_timestamp.ts = Math.floor(v.event_timestamp.ts_ms / 1000);
+  assert.match(reasonOf(v), /^event_timestamp\.ts_ms: expected a time before year 10000/);
+  v.event_timestamp.ts_ms = MAX_TS_MS;
+  v.event_timestamp.ts = Math.floor(MAX_TS_MS / 1000);
+  assert.equal(validateEvent(v).ok, true);
 });

@@ -1,7 +1,8 @@
 /**
  * Kafka client helpers shared by the producer, the sink and the tests: a quiet
  * kafkajs client with bounded connection retries, zstd support, topic
- * creation, and the mapping of connection failures to one clear user error.
+ * creation, and the mapping of connection failures and broker refusals to one
+ * clear user error.
  *
  * @module
  */
@@ -156,7 +157,11 @@ export async function ensureTopic(
   return { created, partitions: meta.topics[0]?.partitions.length ?? partitions };
 }
 
-/** Sum of the end offsets (high watermarks) of a topic: its message count if nothing was deleted. */
+/**
+ * Records a topic retains: the sum over its partitions of high watermark minus
+ * low watermark (log start offset). Equals the number of records written when
+ * nothing was deleted or compacted away (transaction markers also count).
+ */
 export async function topicEndOffsetSum(admin: Admin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
@@ -164,11 +169,17 @@ export async function topicEndOffsetSum(admin: Admin, topic: string): Promise<nu
 
 interface ErrorLike {
   message?: string;
-  code?: string;
+  code?: string | number;
   cause?: unknown;
   originalError?: unknown;
   retriable?: boolean;
   name?: string;
+  /** kafkajs protocol error type, e.g. INVALID_TOPIC_EXCEPTION. */
+  type?: string;
+  /** Set on per-topic errors such as KafkaJSCreateTopicError. */
+  topic?: string;
+  /** The members of a KafkaJSAggregateError. */
+  errors?: unknown[];
 }
 
 /** The chain of an error and its causes (kafkajs nests them in `originalError`). */
@@ -204,17 +215,45 @@ export function connectionFailure(e: unknown): string | undefined {
 }
 
 /**
- * Maps a kafkajs error to a {@link UserError}
- * `Cannot connect to Kafka at 127.0.0.1:9092: connection refused` when it is a
- * connection failure; returns other errors unchanged.
+ * If `e` is (or wraps, or aggregates) a non-retriable kafkajs protocol error —
+ * the broker refused the request for good, e.g. INVALID_TOPIC_EXCEPTION,
+ * TOPIC_AUTHORIZATION_FAILED, POLICY_VIOLATION, MESSAGE_TOO_LARGE — returns
+ * what it said on one line; else undefined.
+ */
+export function brokerRefusal(e: unknown): string | undefined {
+  const found: string[] = [];
+  const visit = (err: unknown, depth: number) => {
+    if (depth > 3) return;
+    for (const c of errorChain(err)) {
+      if (typeof c.type === "string" && c.retriable === false) {
+        const topic = typeof c.topic === "string" ? ` for topic "${c.topic}"` : "";
+        found.push(`${c.message ?? "request refused"} (${c.type}${topic})`);
+        return;
+      }
+      // KafkaJSAggregateError, e.g. from createTopics: one error per topic.
+      if (Array.isArray(c.errors)) { for (const m of c.errors) visit(m, depth + 1); }
+    }
+  };
+  visit(e, 0);
+  return found.length > 0 ? [...new Set(found)].join("; ") : undefined;
+}
+
+/**
+ * Maps a kafkajs error to a one-line {@link UserError}:
+ * `Cannot connect to Kafka at 127.0.0.1:9092: connection refused` for a
+ * connection failure, `Kafka refused: <what the broker said> (<TYPE>)` for a
+ * non-retriable protocol error (see {@link brokerRefusal}); returns other
+ * errors unchanged.
  */
 export function kafkaError(e: unknown, brokers: string[]): unknown {
   const why = connectionFailure(e);
   if (why) return new UserError(`Cannot connect to Kafka at ${brokers.join(",")}: ${why}`);
+  const refused = brokerRefusal(e);
+  if (refused) return new UserError(`Kafka refused: ${refused}`);
   return e;
 }
 
-/** Runs `fn`, rethrowing connection failures as a clear {@link UserError}. */
+/** Runs `fn`, rethrowing connection failures and broker refusals as a clear {@link UserError}. */
 export async function withKafkaErrors<T>(brokers: string[], fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

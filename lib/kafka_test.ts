@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import kafkajs, { CompressionCodecs, CompressionTypes } from "kafkajs";
 import { Buffer } from "node:buffer";
 import { UserError } from "./cli.ts";
-import { compressionType, connectionFailure, kafkaError, registerZstd } from "./kafka.ts";
+import {
+  brokerRefusal,
+  compressionType,
+  connectionFailure,
+  kafkaError,
+  registerZstd,
+} from "./kafka.ts";
 
 Deno.test("compression names map to kafkajs types", () => {
   assert.equal(compressionType("zstd"), CompressionTypes.ZSTD);
@@ -53,4 +59,50 @@ Deno.test("kafkaError turns connection failures into a one-line UserError", () =
   assert.equal(e.message, "Cannot connect to Kafka at 127.0.0.1:9092: connection refused");
   const other = new Error("boom");
   assert.equal(kafkaError(other, ["b:1"]), other);
+});
+
+// kafkajs spreads its error classes into module.exports, which defeats named ESM imports.
+const { KafkaJSAggregateError, KafkaJSNonRetriableError, KafkaJSProtocolError } = kafkajs;
+const KafkaJSCreateTopicError = (kafkajs as unknown as Record<
+  string,
+  new (e: unknown, topic: string) => Error
+>).KafkaJSCreateTopicError!;
+
+/** A kafkajs protocol error as its response parsers build it (createErrorFromCode). */
+function protocolError(type: string, message: string, retriable = false) {
+  return new KafkaJSProtocolError({ type, code: 17, retriable, message } as unknown as Error);
+}
+
+Deno.test("kafkaError turns non-retriable broker refusals into a one-line UserError", () => {
+  const invalid = "The request attempted to perform an operation on an invalid topic";
+  // consumer.subscribe → metadata: a bare protocol error.
+  const e1 = kafkaError(protocolError("INVALID_TOPIC_EXCEPTION", invalid), ["b:1"]);
+  assert.ok(e1 instanceof UserError);
+  assert.equal(e1.message, `Kafka refused: ${invalid} (INVALID_TOPIC_EXCEPTION)`);
+
+  // admin.createTopics: an aggregate of per-topic KafkaJSCreateTopicError.
+  const agg = new KafkaJSAggregateError("Topic creation errors", [
+    new KafkaJSCreateTopicError(
+      { type: "POLICY_VIOLATION", code: 44, retriable: false, message: "Policy says no" },
+      "t1",
+    ),
+  ]);
+  const e2 = kafkaError(agg, ["b:1"]);
+  assert.ok(e2 instanceof UserError);
+  assert.equal(e2.message, `Kafka refused: Policy says no (POLICY_VIOLATION for topic "t1")`);
+  assert.ok(!e2.message.includes("\n"));
+
+  // Wrapped by the retrier, as kafkajs's retry/index.js does.
+  const denied = protocolError("TOPIC_AUTHORIZATION_FAILED", "Not authorized");
+  const NonRetriable = KafkaJSNonRetriableError as unknown as new (
+    e: Error,
+    o: { cause: Error },
+  ) => Error;
+  const wrapped = new NonRetriable(denied, { cause: denied });
+  assert.equal(brokerRefusal(wrapped), "Not authorized (TOPIC_AUTHORIZATION_FAILED)");
+
+  // Retriable protocol errors and unrelated errors pass through unchanged.
+  const retriable = protocolError("LEADER_NOT_AVAILABLE", "no leader", true);
+  assert.equal(kafkaError(retriable, ["b:1"]), retriable);
+  assert.equal(brokerRefusal(new Error("boom")), undefined);
 });

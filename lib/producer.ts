@@ -51,7 +51,10 @@ export interface ProducerRunOptions {
   signal?: AbortSignal;
   /** Max records per send() [10000]. */
   batchSize?: number;
-  /** Max value bytes per send(), kept under the broker's 1 MB message limit [900000]. */
+  /**
+   * Max encoded bytes per send(), counted as key + value + {@link RECORD_OVERHEAD}
+   * per record [800000]; see {@link DEFAULT_BATCH_BYTES}.
+   */
   batchBytes?: number;
   /** Concurrent send() calls [1]; see the module doc before raising it. */
   maxInFlight?: number;
@@ -91,6 +94,22 @@ export interface ProducerRun {
   /** Resolves when done; rejects only when setup (connect, topic) fails. */
   readonly done: Promise<ProducerSummary>;
 }
+
+/**
+ * Upper bound of the per-record framing kafkajs adds in a RecordBatch (length,
+ * attributes, timestamp and offset deltas, key/value lengths, header count: all
+ * varints), so a batch's size can be estimated without encoding it.
+ */
+export const RECORD_OVERHEAD = 24;
+
+/**
+ * Default cap of one send()'s estimated size. With one partition the whole
+ * send() is one RecordBatch, and an uncompressed batch must fit the broker's
+ * default message.max.bytes (1,048,588) or it is refused with
+ * MESSAGE_TOO_LARGE; counting only value bytes once let a 900 kB cap grow to
+ * 1.17 MB. 800 kB leaves room for the batch header and estimate error.
+ */
+export const DEFAULT_BATCH_BYTES = 800_000;
 
 /** Sleeps `ms`, or less when `signal` aborts. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -136,7 +155,7 @@ export function startProducer(opts: ProducerRunOptions): ProducerRun {
 
 async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<ProducerSummary> {
   const batchSize = opts.batchSize ?? 10_000;
-  const batchBytes = opts.batchBytes ?? 900_000;
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
   const limit = opts.count ?? Infinity;
   const compression = compressionType(opts.compression);
@@ -198,11 +217,14 @@ async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<Prod
         n = Math.min(n, due);
       }
       const batch: OutRecord[] = [];
-      let bytes = 0;
-      while (batch.length < n && bytes < batchBytes) {
+      let bytes = 0; // value bytes, for the stats
+      let size = 0; // estimated encoded size, for the cap
+      while (batch.length < n && size < batchBytes) {
         const r = opts.next();
         batch.push(r);
-        bytes += Buffer.byteLength(r.value);
+        const valueBytes = Buffer.byteLength(r.value);
+        bytes += valueBytes;
+        size += Buffer.byteLength(r.key) + valueBytes + RECORD_OVERHEAD;
       }
       // Bounded in-flight: wait for a slot before handing over the batch just built.
       while (pending.size >= maxInFlight) await Promise.race(pending);

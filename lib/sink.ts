@@ -26,6 +26,7 @@ import { decodeEvent } from "./events.ts";
 import { encodeParquet, type ParquetCompression } from "./parquet.ts";
 import {
   type BufferedRecord,
+  chunksByBytes,
   cutPoint,
   decodePlan,
   encodePlan,
@@ -83,6 +84,8 @@ interface PartitionState {
 const RETRY_MIN_MS = 250;
 /** Dead-letter values over this size are cut when the broker refuses them whole. */
 const DLQ_TRUNCATE_BYTES = 256 * 1024;
+/** Bytes of keys and values per dead-letter request, well under the broker's 1 MB default. */
+const DLQ_REQUEST_BYTES = 512 * 1024;
 const RETRY_MAX_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,6 +119,7 @@ export class Sink {
   #lastMessageAt = Date.now();
   #timer: ReturnType<typeof setInterval> | undefined;
   #done: PromiseWithResolvers<void> = Promise.withResolvers<void>();
+  #starting: Promise<void> | undefined;
   #s3Down = false;
   /** Partitions with an age-triggered flush queued or running. */
   #busy = new Set<number>();
@@ -129,8 +133,17 @@ export class Sink {
     this.#s3 = createS3Client(cfg.s3, { timeoutMs: 10_000 });
   }
 
-  /** Connects, ensures topics and bucket, joins the group and starts consuming. */
-  async start(): Promise<void> {
+  /**
+   * Connects, ensures topics and bucket, joins the group and starts consuming.
+   * A `stop()` meanwhile ends the start-up early. Call `stop()` after a failed
+   * start to close what was opened.
+   */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const { topic, dlqTopic, group, partitions } = this.#opts;
     const brokers = this.#cfg.kafkaBrokers;
     await s3Call(
@@ -138,6 +151,7 @@ export class Sink {
       `Cannot prepare bucket "${this.#opts.bucket}"`,
       () => ensureBucket(this.#s3, this.#opts.bucket),
     );
+    if (this.#stopping) return;
     const admin = this.#kafka.admin();
     this.#admin = admin;
     await withKafkaErrors(brokers, async () => {
@@ -145,9 +159,11 @@ export class Sink {
       await ensureTopic(admin, topic, partitions);
       await ensureTopic(admin, dlqTopic, 1);
     });
+    if (this.#stopping) return;
     const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.#producer = producer;
     await withKafkaErrors(brokers, () => producer.connect());
+    if (this.#stopping) return;
 
     const consumer = this.#kafka.consumer({
       groupId: group,
@@ -192,7 +208,7 @@ export class Sink {
         eachBatch: (payload) => this.#onBatch(payload),
       });
     });
-    this.#timer = setInterval(() => this.#tick(), 250);
+    if (!this.#stopping) this.#timer = setInterval(() => this.#tick(), 250);
   }
 
   /** Resolves when the sink has stopped (by `stop()` or `--until-idle`). */
@@ -384,49 +400,56 @@ export class Sink {
 
   /**
    * Sends dead letters with their original key, value and headers plus the
-   * reason and source coordinates. A value the broker refuses as too large is
-   * truncated (header `dlq.value.truncated` gives the original size).
+   * reason and source coordinates, in requests of at most DLQ_REQUEST_BYTES
+   * (the broker refuses larger record batches). A value the broker refuses as
+   * too large is truncated (header `dlq.value.truncated` gives its size).
    */
   async #sendDeadLetters(partition: number, dead: Extract<BufferedRecord, { kind: "dead" }>[]) {
     const { topic, dlqTopic } = this.#opts;
-    const send = (truncate: boolean) =>
+    const message = (r: (typeof dead)[number], truncate: boolean) => {
+      const value = r.raw.value;
+      const cut = truncate && value !== null && value.byteLength > DLQ_TRUNCATE_BYTES;
+      const headers: Record<string, string | Buffer> = {};
+      for (const [k, v] of Object.entries(r.raw.headers)) {
+        if (v !== undefined) headers[k] = typeof v === "string" ? v : Buffer.from(v);
+      }
+      Object.assign(headers, {
+        "dlq.reason": r.reason,
+        "dlq.source.topic": topic,
+        "dlq.source.partition": String(partition),
+        "dlq.source.offset": r.offset.toString(),
+        ...(cut ? { "dlq.value.truncated": String(value.byteLength) } : {}),
+      });
+      return {
+        key: r.raw.key ? Buffer.from(r.raw.key) : null,
+        value: value === null
+          ? null
+          : Buffer.from(cut ? value.subarray(0, DLQ_TRUNCATE_BYTES) : value),
+        timestamp: r.raw.timestamp,
+        headers,
+      };
+    };
+    const send = (chunk: typeof dead, truncate: boolean) =>
       this.#producer!.send({
         topic: dlqTopic,
         acks: -1,
         compression: compressionType("zstd"),
-        messages: dead.map((r) => {
-          const value = r.raw.value;
-          const cut = truncate && value !== null && value.byteLength > DLQ_TRUNCATE_BYTES;
-          const headers: Record<string, string | Buffer> = {};
-          for (const [k, v] of Object.entries(r.raw.headers)) {
-            if (v !== undefined) headers[k] = typeof v === "string" ? v : Buffer.from(v);
-          }
-          Object.assign(headers, {
-            "dlq.reason": r.reason,
-            "dlq.source.topic": topic,
-            "dlq.source.partition": String(partition),
-            "dlq.source.offset": r.offset.toString(),
-            ...(cut ? { "dlq.value.truncated": String(value.byteLength) } : {}),
-          });
-          return {
-            key: r.raw.key ? Buffer.from(r.raw.key) : null,
-            value: value === null
-              ? null
-              : Buffer.from(cut ? value.subarray(0, DLQ_TRUNCATE_BYTES) : value),
-            timestamp: r.raw.timestamp,
-            headers,
-          };
-        }),
+        messages: chunk.map((r) => message(r, truncate)),
       });
-    try {
-      await send(false);
-    } catch (e) {
-      if (
-        !/too large|MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE/i.test(
-          `${(e as { type?: string }).type} ${(e as Error).message}`,
-        )
-      ) throw e;
-      await send(true);
+    for (
+      const chunk of chunksByBytes(
+        dead,
+        (r) => r.bytes + (r.raw.key?.byteLength ?? 0),
+        DLQ_REQUEST_BYTES,
+      )
+    ) {
+      try {
+        await send(chunk, false);
+      } catch (e) {
+        const what = `${(e as { type?: string }).type} ${(e as Error).message}`;
+        if (!/too large|MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE/i.test(what)) throw e;
+        await send(chunk, true);
+      }
     }
   }
 
@@ -513,21 +536,35 @@ export class Sink {
     });
   }
 
-  /** Stops consuming, stores and commits what is buffered, leaves the group. Idempotent. */
+  /**
+   * Stops consuming, stores and commits what is buffered, leaves the group.
+   * Idempotent; never rejects (a batch that cannot be stored is replayed by
+   * the next run).
+   */
   async stop(): Promise<void> {
     if (this.#stopping) return await this.#done.promise;
     this.#stopping = true;
-    clearInterval(this.#timer);
     try {
+      await this.#starting?.catch(() => {});
+      clearInterval(this.#timer);
       const consumer = this.#consumer;
       if (consumer) {
         consumer.pause([{ topic: this.#opts.topic }]);
         const epoch = this.#epoch;
-        await Promise.all(
+        const flushed = await Promise.allSettled(
           [...this.#parts].map(([partition, st]) =>
             this.#withLock(partition, () => this.#flushReady(partition, st, epoch, undefined, true))
           ),
         );
+        for (const r of flushed) {
+          if (r.status === "rejected") {
+            this.#opts.log(
+              `warning: could not store a buffered batch (${
+                (r.reason as Error).message
+              }); it is not committed and will be replayed`,
+            );
+          }
+        }
         await consumer.disconnect().catch(() => {});
       }
       await this.#producer?.disconnect().catch(() => {});

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount } from "../lib/config.ts";
+import { checkTopicName, loadConfig, parseCount } from "../lib/config.ts";
 import { consumeTopic, createKafka } from "../lib/kafka.ts";
 import { formatPerson, parsePerson } from "../lib/people.ts";
 
@@ -31,6 +31,7 @@ const spec = {
 
 runMain(async () => {
   const { values: v } = parseCommand(spec, Deno.args);
+  const topic = checkTopicName(v.topic, "--topic");
   const cfg = loadConfig();
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -41,7 +42,7 @@ runMain(async () => {
     const n = await consumeTopic({
       kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "easy-consumer" }),
       brokers: cfg.kafkaBrokers,
-      topic: v.topic,
+      topic,
       group: v.group,
       fromBeginning: v["from-beginning"] ?? false,
       ...(v.max !== undefined ? { max: parseCount(v.max, "--max", 1) } : {}),
@@ -53,7 +54,7 @@ runMain(async () => {
         else console.log(formatPerson(p.person));
       },
     });
-    console.error(`read ${n} record${n === 1 ? "" : "s"} from ${v.topic}`);
+    console.error(`read ${n} record${n === 1 ? "" : "s"} from ${topic}`);
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount, parseDuration } from "../lib/config.ts";
+import { checkTopicName, loadConfig, parseCount, parseDuration } from "../lib/config.ts";
 import { createKafka } from "../lib/kafka.ts";
 import { PersonGenerator } from "../lib/people.ts";
 import { parseCompression, parseRate, produceInteractively } from "../lib/producer.ts";
@@ -36,6 +36,7 @@ const spec = {
 
 runMain(async () => {
   const { values: v } = parseCommand(spec, Deno.args);
+  const topic = checkTopicName(v.topic, "--topic");
   const cfg = loadConfig();
   const people = new PersonGenerator(
     v.seed !== undefined ? { seed: parseCount(v.seed, "--seed") } : {},
@@ -43,7 +44,7 @@ runMain(async () => {
   await produceInteractively({
     kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "easy-producer" }),
     brokers: cfg.kafkaBrokers,
-    topic: v.topic,
+    topic,
     partitions: parseCount(v.partitions, "--partitions", 1),
     compression: parseCompression(v.compression, "--compression"),
     rate: parseRate(v.rate, "--rate"),

@@ -5,7 +5,7 @@
  * @module
  */
 import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount, parseDuration } from "../lib/config.ts";
+import { checkTopicName, loadConfig, parseCount, parseDuration } from "../lib/config.ts";
 import { EventGenerator, eventJson } from "../lib/events.ts";
 import { createKafka } from "../lib/kafka.ts";
 import { parseCompression, parseRate, produceInteractively } from "../lib/producer.ts";
@@ -42,6 +42,7 @@ const spec = {
 
 runMain(async () => {
   const { values: v } = parseCommand(spec, Deno.args);
+  const topic = checkTopicName(v.topic, "--topic");
   const cfg = loadConfig();
   const generator = new EventGenerator({
     users: parseCount(v.users, "--users", 1),
@@ -51,7 +52,7 @@ runMain(async () => {
   await produceInteractively({
     kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "music-producer" }),
     brokers: cfg.kafkaBrokers,
-    topic: v.topic,
+    topic,
     partitions: parseCount(v.partitions, "--partitions", 1),
     compression: parseCompression(v.compression, "--compression"),
     rate: parseRate(v.rate, "--rate"),

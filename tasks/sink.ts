@@ -60,6 +60,9 @@ runMain(async () => {
   const metricsPort = v["metrics-port"] === undefined
     ? undefined
     : parseCount(v["metrics-port"], "--metrics-port", 1);
+  if (metricsPort !== undefined && metricsPort > 65535) {
+    throw new UserError(`--metrics-port has "${metricsPort}"; expected a port from 1 to 65535`);
+  }
   // Messages go above the live progress line.
   let progress: Progress | undefined;
   const log = (line: string) => {
@@ -88,30 +91,52 @@ runMain(async () => {
     debug: v.verbose ? log : undefined,
   });
 
-  const server = metricsPort === undefined ? undefined : Deno.serve(
-    { hostname: "127.0.0.1", port: metricsPort, onListen: () => {} },
-    (req) =>
-      new URL(req.url).pathname === "/metrics"
-        ? new Response(metricsText(sink.stats, v.topic), {
-          headers: { "content-type": "text/plain; version=0.0.4" },
-        })
-        : new Response("see /metrics\n", { status: 404 }),
-  );
+  let server: Deno.HttpServer | undefined;
+  if (metricsPort !== undefined) {
+    try {
+      server = Deno.serve(
+        { hostname: "127.0.0.1", port: metricsPort, onListen: () => {} },
+        (req) =>
+          new URL(req.url).pathname === "/metrics"
+            ? new Response(metricsText(sink.stats, v.topic), {
+              headers: { "content-type": "text/plain; version=0.0.4" },
+            })
+            : new Response("see /metrics\n", { status: 404 }),
+      );
+    } catch (e) {
+      throw new UserError(
+        `Cannot serve metrics on 127.0.0.1:${metricsPort}: ${(e as Error).message}`,
+      );
+    }
+  }
 
+  let stoppingSince = 0;
   const onSignal = () => {
-    if (stopping) {
+    // `deno task` forwards a group-wide signal, so one SIGTERM can arrive twice.
+    if (stoppingSince && Date.now() - stoppingSince < 1000) return;
+    if (stoppingSince) {
       console.error("stopping now; the unstored batch is not committed and will be replayed");
       Deno.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log("stopping: storing and committing what is buffered… (again to quit at once)");
     sink.stop();
   };
-  let stopping = false;
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  const removeSignals = () => {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  };
 
-  await sink.start();
+  try {
+    await sink.start();
+  } catch (e) {
+    await sink.stop();
+    await server?.shutdown();
+    removeSignals();
+    throw e;
+  }
   log(
     `sink: ${v.topic} → s3://${bucket}/${v.prefix}/ (group ${v.group})${
       metricsPort ? `, metrics on http://127.0.0.1:${metricsPort}/metrics` : ""
@@ -134,8 +159,7 @@ runMain(async () => {
   progress.stop();
   progress = undefined;
   await server?.shutdown();
-  Deno.removeSignalListener("SIGINT", onSignal);
-  Deno.removeSignalListener("SIGTERM", onSignal);
+  removeSignals();
   const secs = (Date.now() - s.startedAt) / 1000;
   console.log(
     `sink done: ${s.records} records in ${s.files} files (${

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
-import { createKafka } from "../lib/kafka.ts";
+import { createKafka, topicEndOffsetSum } from "../lib/kafka.ts";
 import { PersonGenerator } from "../lib/people.ts";
 
 const cfg = loadConfig();
@@ -64,5 +64,48 @@ Deno.test("easy:produce then easy:consume round-trips the person records", opts,
   } finally {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await admin.disconnect();
+  }
+});
+
+Deno.test(
+  "easy:produce at --rate 0 keeps uncompressed batches under the broker's limit",
+  opts,
+  async () => {
+    // Defaults: --compression none, 1 partition, so one send() is one RecordBatch. 8,000
+    // records (~190 encoded bytes each) overflowed 1 MB when only value bytes were counted.
+    const topic = `test-easy-big-${crypto.randomUUID().slice(0, 8)}`;
+    const admin = createKafka({ brokers: cfg.kafkaBrokers }).admin();
+    await admin.connect();
+    try {
+      const n = 8000;
+      const produced = await task("tasks/easy_produce.ts", [
+        "--topic",
+        topic,
+        "--count",
+        String(n),
+        "--rate",
+        "0",
+      ]).output();
+      assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
+      assert.match(new TextDecoder().decode(produced.stdout), /acked 8,000 records/);
+      assert.equal(await topicEndOffsetSum(admin, topic), n);
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  },
+);
+
+Deno.test("easy tasks reject an invalid --topic with one line", opts, async () => {
+  const runs: [string, string[]][] = [
+    ["tasks/easy_produce.ts", ["--count", "1"]],
+    ["tasks/easy_consume.ts", ["--max", "1"]],
+  ];
+  for (const [file, args] of runs) {
+    const out = await task(file, ["--topic", "bad topic", ...args]).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.notEqual(out.code, 0);
+    assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    assert.match(stderr, /^error: --topic has "bad topic"; a Kafka topic name is/);
   }
 });

@@ -3,6 +3,7 @@
  * (`deno task stack up`). Each test uses its own topic and deletes it.
  */
 import assert from "node:assert/strict";
+import { UserError } from "../lib/cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import { decodeEvent, EventGenerator, eventJson } from "../lib/events.ts";
 import { consumeTopic, createKafka, topicEndOffsetSum } from "../lib/kafka.ts";
@@ -150,3 +151,34 @@ Deno.test("unreachable broker: one clear line and a non-zero exit, quickly", opt
   assert.doesNotMatch(stderr, /at .*\.ts:\d+/); // no stack trace
   assert.ok(Date.now() - t0 < 20_000);
 });
+
+Deno.test("invalid --topic: one line naming the rule, before connecting", opts, async () => {
+  const out = await produceTask(["--topic", "bad topic", "--count", "1"]).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  assert.match(stderr, /^error: --topic has "bad topic"; a Kafka topic name is 1-249 characters/);
+});
+
+Deno.test(
+  "refused by the broker (invalid topic): one line, not a kafkajs trace",
+  opts,
+  async () => {
+    // Bypasses checkTopicName to exercise the mapping of the broker's own refusal.
+    const run = startProducer({
+      kafka,
+      brokers: cfg.kafkaBrokers,
+      topic: "bad topic",
+      partitions: 1,
+      compression: "none",
+      rate: 0,
+      count: 1,
+      next: () => ({ key: "k", value: "v" }),
+    });
+    await assert.rejects(run.done, (e: unknown) => {
+      assert.ok(e instanceof UserError, String(e));
+      assert.match(e.message, /^Kafka refused: .*invalid topic \(INVALID_TOPIC_EXCEPTION/);
+      return true;
+    });
+  },
+);

@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import { zstdDecompressSync } from "node:zlib";
 import { CompressionTypes } from "kafkajs";
+import { chunksByBytes } from "../lib/batch.ts";
 import { encodeEvent, EventGenerator } from "../lib/events.ts";
 import { createKafka, ensureTopic } from "../lib/kafka.ts";
 import { createS3Client, getObject, listObjects } from "../lib/s3.ts";
@@ -48,7 +49,11 @@ export async function produceEvents(
       const e = gen.next();
       messages.push({ key: e.event_param.user_id, value: Buffer.from(encodeEvent(e)) });
     }
-    await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.GZIP });
+    // The broker takes at most ~1 MB per request, whatever the test's extras weigh.
+    const size = (m: { value: Buffer | null }) => (m.value?.byteLength ?? 0) + 64;
+    for (const part of chunksByBytes(messages, size, 512 * 1024)) {
+      await producer.send({ topic, messages: part, acks: -1, compression: CompressionTypes.GZIP });
+    }
   }
   await producer.disconnect();
 }

@@ -255,6 +255,25 @@ Deno.test("sink: every kind of bad record goes to the dead-letter topic; good on
   assert(/, 10 dead letters/.test(res.stdout), res.stdout);
 });
 
+Deno.test("sink: thousands of incompressible bad records in one batch all reach the DLQ", async () => {
+  const topic = uniqueName("sink-dlqbulk");
+  // 3000 × 1 KiB of random bytes: 3 MB that zstd cannot shrink, over the broker's 1 MB per request.
+  await produceEvents(topic, 3000, {
+    partitions: 1,
+    seed: 13,
+    extra: (i) => ({ key: `bad-${i}`, value: crypto.getRandomValues(new Uint8Array(1024)) }),
+  });
+  const res = await finish(await startSink(sinkFlags(topic, ["--until-idle", "3s"])));
+  assertEquals(res.code, 0, res.stderr);
+  await assertExactlyOnce(topic, 3000);
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(`${topic}.dlq`);
+  await admin.disconnect();
+  assertEquals(offsets.reduce((n, o) => n + Number(o.high), 0), 3000);
+});
+
 Deno.test("sink: two sinks on 4 partitions, one killed mid-run → the other finishes, exact counts", async () => {
   const topic = uniqueName("sink-two");
   await produceEvents(topic, 0, { partitions: 4 });

@@ -4,7 +4,7 @@
  * @module
  */
 import { loadConfig, parseBytes, parseCount, parseDuration } from "../lib/config.ts";
-import { checkBucketName } from "../lib/config.ts";
+import { checkBucketName, checkTopicName } from "../lib/config.ts";
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { metricsText, Sink } from "../lib/sink.ts";
 import type { ParquetCompression } from "../lib/parquet.ts";
@@ -70,8 +70,10 @@ runMain(async () => {
     console.error(line);
     progress?.start();
   };
+  const topic = checkTopicName(v.topic, "--topic");
+  const dlqTopic = checkTopicName(v["dlq-topic"] ?? `${topic}.dlq`, "--dlq-topic");
   const sink = new Sink(cfg, {
-    topic: v.topic,
+    topic,
     group: v.group,
     bucket,
     prefix: v.prefix,
@@ -81,7 +83,7 @@ runMain(async () => {
       maxAgeMs: parseDuration(v["max-age"], "--max-age"),
     },
     compression,
-    dlqTopic: v["dlq-topic"] ?? `${v.topic}.dlq`,
+    dlqTopic,
     partitions: parseCount(v.partitions, "--partitions", 1),
     untilIdleMs: v["until-idle"] === undefined
       ? undefined

@@ -3,8 +3,14 @@
  *
  * @module
  */
-import { loadConfig, parseBytes, parseCount, parseDuration } from "../lib/config.ts";
-import { checkBucketName, checkTopicName } from "../lib/config.ts";
+import {
+  checkBucketName,
+  checkTopicName,
+  loadConfig,
+  parseBytes,
+  parseCount,
+  parseDuration,
+} from "../lib/config.ts";
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { metricsText, Sink } from "../lib/sink.ts";
 import type { ParquetCompression } from "../lib/parquet.ts";

@@ -12,6 +12,7 @@
  */
 import type { MusicEvent } from "./events.ts";
 import type { SinkRow } from "./parquet.ts";
+import { normalizePrefix } from "./lake.ts";
 
 /** One consumed record after decoding: a row for the lake or a dead letter. */
 export type BufferedRecord =
@@ -50,7 +51,7 @@ export function objectKey(
   date: string,
   firstOffset: bigint,
 ): string {
-  const p = prefix.replace(/^\/+|\/+$/g, "");
+  const p = normalizePrefix(prefix);
   const name = `${topic}+${partition}+${firstOffset.toString().padStart(OFFSET_DIGITS, "0")}`;
   return `${p ? `${p}/` : ""}dt=${date}/${name}.parquet`;
 }

@@ -226,9 +226,9 @@ export interface IngestOptions {
   musicTopic?: string | undefined;
   /** Topic of the person records [my_topic]. */
   easyTopic?: string | undefined;
-  /** ClickHouse's consumer group for music events [clickhouse-music]; not the sink's. */
+  /** ClickHouse's consumer group for music events [{@link clickhouseGroups} of the prefix]; not the sink's. */
   musicGroup?: string | undefined;
-  /** ClickHouse's consumer group for person records [clickhouse-easy]. */
+  /** ClickHouse's consumer group for person records [{@link clickhouseGroups} of the prefix]. */
   easyGroup?: string | undefined;
   /** Prefix of every table and view name [""], e.g. `t1234_` for an isolated test. */
   prefix?: string | undefined;
@@ -237,7 +237,7 @@ export interface IngestOptions {
 /** {@link IngestOptions} with every default resolved. */
 export type ResolvedIngestOptions = { [K in keyof IngestOptions]-?: NonNullable<IngestOptions[K]> };
 
-/** Defaults of {@link IngestOptions}. */
+/** Defaults of {@link IngestOptions}; the groups are those of the empty prefix. */
 export const INGEST_DEFAULTS = {
   musicTopic: "music_events",
   easyTopic: "my_topic",
@@ -246,14 +246,48 @@ export const INGEST_DEFAULTS = {
   prefix: "",
 } as const;
 
-/** Resolves defaults and validates names; throws UserError naming the bad value. */
-export function resolveIngestOptions(opts: IngestOptions): ResolvedIngestOptions {
-  const r = { ...INGEST_DEFAULTS, ...stripUndefined(opts) } as ResolvedIngestOptions;
-  if (!/^[A-Za-z0-9_]*$/.test(r.prefix) || /^[0-9]/.test(r.prefix)) {
+/**
+ * Validates a table-name prefix (it is pasted into SQL): letters, digits and
+ * `_`, not starting with a digit. Returns it; throws UserError otherwise.
+ */
+export function checkTablePrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_]*$/.test(prefix) || /^[0-9]/.test(prefix)) {
     throw new UserError(
-      `table prefix "${r.prefix}" must be letters, digits and _ and not start with a digit`,
+      `table prefix "${prefix}" must be letters, digits and _ and not start with a digit`,
     );
   }
+  return prefix;
+}
+
+/**
+ * ClickHouse's default consumer groups for a table prefix: `clickhouse-music`
+ * / `clickhouse-easy` without one, `clickhouse-music-<prefix>` /
+ * `clickhouse-easy-<prefix>` (trailing `_` dropped) with one, so prefixed
+ * tables never share a group, and its partitions, with the unprefixed ones.
+ */
+export function clickhouseGroups(prefix: string): { musicGroup: string; easyGroup: string } {
+  const tag = prefix.replace(/_+$/, "");
+  if (tag === "") {
+    return { musicGroup: INGEST_DEFAULTS.musicGroup, easyGroup: INGEST_DEFAULTS.easyGroup };
+  }
+  return {
+    musicGroup: `${INGEST_DEFAULTS.musicGroup}-${tag}`,
+    easyGroup: `${INGEST_DEFAULTS.easyGroup}-${tag}`,
+  };
+}
+
+/**
+ * Resolves defaults (groups from the prefix, see {@link clickhouseGroups}) and
+ * validates names; throws UserError naming the bad value.
+ */
+export function resolveIngestOptions(opts: IngestOptions): ResolvedIngestOptions {
+  const given = stripUndefined(opts);
+  const prefix = checkTablePrefix(given.prefix ?? INGEST_DEFAULTS.prefix);
+  const r = {
+    ...INGEST_DEFAULTS,
+    ...clickhouseGroups(prefix),
+    ...given,
+  } as ResolvedIngestOptions;
   for (const [what, topic] of [["music topic", r.musicTopic], ["easy topic", r.easyTopic]]) {
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic!)) {
       throw new UserError(`${what} "${topic}" is not a valid Kafka topic name`);
@@ -426,10 +460,11 @@ export async function runQuery(
   const [sql] = splitStatements(query.template);
   if (sql === undefined) throw new RangeError(`query "${query.name}" is empty`);
   try {
-    return await client.query(renderSql(sql, { prefix }));
+    return await client.query(renderSql(sql, { prefix: checkTablePrefix(prefix) }));
   } catch (e) {
     if (e instanceof ClickHouseError && e.code === 60) {
-      throw new ClickHouseError(`${e.message} (run "deno task clickhouse:init" first)`, e.code);
+      const init = `deno task clickhouse:init${prefix ? ` --prefix ${prefix}` : ""}`;
+      throw new ClickHouseError(`${e.message} (run "${init}" first)`, e.code);
     }
     throw e;
   }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { EVENT_COLUMNS } from "./events.ts";
 import {
+  checkTablePrefix,
+  clickhouseGroups,
   clickhouseType,
   createdObject,
   describeConnectError,
@@ -105,6 +107,40 @@ Deno.test("resolveIngestOptions: seed defaults, validation", () => {
   assert.throws(() => resolveIngestOptions({ brokers: [] }), /brokers/);
 });
 
+Deno.test("clickhouseGroups: defaults without a prefix, own groups with one", () => {
+  assert.deepEqual(clickhouseGroups(""), {
+    musicGroup: "clickhouse-music",
+    easyGroup: "clickhouse-easy",
+  });
+  assert.deepEqual(clickhouseGroups("t1234_"), {
+    musicGroup: "clickhouse-music-t1234",
+    easyGroup: "clickhouse-easy-t1234",
+  });
+});
+
+Deno.test("resolveIngestOptions: default groups follow the prefix, given groups win", () => {
+  const brokers = ["b:1"];
+  const plain = resolveIngestOptions({ brokers });
+  assert.deepEqual([plain.musicGroup, plain.easyGroup], ["clickhouse-music", "clickhouse-easy"]);
+  const test = resolveIngestOptions({ brokers, prefix: "test_" });
+  assert.deepEqual([test.musicGroup, test.easyGroup], [
+    "clickhouse-music-test",
+    "clickhouse-easy-test",
+  ]);
+  const given = resolveIngestOptions({ brokers, prefix: "test_", musicGroup: "m" });
+  assert.deepEqual([given.musicGroup, given.easyGroup], ["m", "clickhouse-easy-test"]);
+  const undef = resolveIngestOptions({ brokers, prefix: "p_", easyGroup: undefined });
+  assert.equal(undef.easyGroup, "clickhouse-easy-p");
+});
+
+Deno.test("checkTablePrefix accepts identifier-safe prefixes only", () => {
+  assert.equal(checkTablePrefix(""), "");
+  assert.equal(checkTablePrefix("t1_"), "t1_");
+  for (const bad of ["1t_", "a-b", "x; DROP TABLE y", "a.b", "a b"]) {
+    assert.throws(() => checkTablePrefix(bad), /table prefix/, bad);
+  }
+});
+
 Deno.test("ingestion SQL of both variants renders completely and creates the seed's names", async () => {
   const opts = resolveIngestOptions({ brokers: ["127.0.0.1:9092"], prefix: "p_" });
   const core = [
@@ -122,7 +158,7 @@ Deno.test("ingestion SQL of both variants renders completely and creates the see
     for (const n of core) assert.ok(names.includes(n), `${variant} creates ${n}`);
     const text = statements.join("\n");
     assert.match(text, /kafka_topic_list = 'music_events'/);
-    assert.match(text, /kafka_group_name = 'clickhouse-music'/);
+    assert.match(text, /kafka_group_name = 'clickhouse-music-p'/);
     assert.match(text, /kafka_broker_list = '127.0.0.1:9092'/);
     assert.ok(!text.includes("counsumer"));
   }

@@ -187,8 +187,9 @@ export function cacheDir(env: Env = denoEnv): string {
   if (explicit) return explicit;
   const xdg = env("XDG_CACHE_HOME");
   if (xdg) return `${xdg}/music-pipeline`;
-  const local = env("LOCALAPPDATA");
-  if (Deno.build.os === "windows" && local) return `${local}\\music-pipeline`;
+  // Only read on Windows: elsewhere tasks are not allowed to read it.
+  const local = Deno.build.os === "windows" ? env("LOCALAPPDATA") : undefined;
+  if (local) return `${local}\\music-pipeline`;
   const home = env("HOME") ?? env("USERPROFILE");
   if (!home) throw new ConfigError("Cannot find a cache directory: set HOME or STACK_CACHE_DIR");
   return `${home}/.cache/music-pipeline`;

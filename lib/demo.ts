@@ -16,6 +16,7 @@ import { UserError } from "./cli.ts";
 import type { Config } from "./config.ts";
 import {
   ClickHouseClient,
+  clickhouseGroups,
   INGEST_DEFAULTS,
   initClickHouse,
   type InitReport,
@@ -85,22 +86,6 @@ export const DEMO_DEFAULTS = {
 const STEPS = 7;
 
 // ---------------------------------------------------------------- pure parts
-
-/**
- * ClickHouse's consumer groups for a table prefix: the defaults without one,
- * `clickhouse-music-<prefix>` / `clickhouse-easy-<prefix>` with one, so
- * isolated tables never share a group (and its partitions) with the real ones.
- */
-export function clickhouseGroups(prefix: string): { musicGroup: string; easyGroup: string } {
-  const tag = prefix.replace(/_+$/, "");
-  if (tag === "") {
-    return { musicGroup: INGEST_DEFAULTS.musicGroup, easyGroup: INGEST_DEFAULTS.easyGroup };
-  }
-  return {
-    musicGroup: `${INGEST_DEFAULTS.musicGroup}-${tag}`,
-    easyGroup: `${INGEST_DEFAULTS.easyGroup}-${tag}`,
-  };
-}
 
 /** The `kafka_*` settings of a Kafka-engine table's `SHOW CREATE TABLE` text. */
 export function kafkaSettings(statement: string): Record<string, string> {
@@ -233,6 +218,28 @@ export function nextCommands(f: LocationFlags): [string, string][] {
   ];
 }
 
+/** What the demo's ClickHouse tables read, for {@link recreateCommand}. */
+export interface ClickHouseBinding {
+  topic: string;
+  clickhousePrefix: string;
+  musicGroup: string;
+  easyGroup: string;
+}
+
+/**
+ * The `clickhouse:init --drop` that recreates the demo's own tables: with a
+ * table prefix it names the prefix and the groups, so it never drops the
+ * default tables. Pure.
+ */
+export function recreateCommand(b: ClickHouseBinding): string {
+  return "deno task clickhouse:init --drop" + flags([
+    ["music-topic", b.topic, INGEST_DEFAULTS.musicTopic],
+    ["prefix", b.clickhousePrefix, ""],
+    ["music-group", b.musicGroup, INGEST_DEFAULTS.musicGroup],
+    ["easy-group", b.easyGroup, INGEST_DEFAULTS.easyGroup],
+  ]);
+}
+
 // ---------------------------------------------------------------- steps
 
 function sleep(ms: number): Promise<void> {
@@ -259,19 +266,15 @@ async function prepareTopics(admin: Admin, o: DemoOptions): Promise<void> {
  * Checks that the existing Kafka table reads our topic with the expected
  * group: `CREATE … IF NOT EXISTS` keeps a table made earlier for another topic.
  */
-async function checkBinding(
-  ch: ClickHouseClient,
-  table: string,
-  topic: string,
-  group: string,
-): Promise<void> {
+async function checkBinding(ch: ClickHouseClient, b: ClickHouseBinding): Promise<void> {
+  const table = `${b.clickhousePrefix}music_consumer`;
   const r = await ch.query<{ statement: string }>(`SHOW CREATE TABLE ${table}`);
   const s = kafkaSettings(r.data[0]?.statement ?? "");
-  if (s.kafka_topic_list !== topic || s.kafka_group_name !== group) {
+  if (s.kafka_topic_list !== b.topic || s.kafka_group_name !== b.musicGroup) {
     throw new DemoError(
       `ClickHouse table ${table} reads topic "${s.kafka_topic_list}" with group "${s.kafka_group_name}", ` +
-        `not "${topic}" with "${group}": recreate it with "deno task clickhouse:init --drop ` +
-        `--music-topic ${topic}" or give the demo its own --clickhouse-prefix`,
+        `not "${b.topic}" with "${b.musicGroup}": recreate it with "${recreateCommand(b)}" ` +
+        `or give the demo its own --clickhouse-prefix`,
     );
   }
 }
@@ -385,11 +388,6 @@ async function waitForClickHouse(
   return cmp;
 }
 
-/** The HTML page of `deno task analyze --html`: charts plus every report as a table. */
-export async function writeHtmlReport(lake: Lake, path: string): Promise<void> {
-  await Deno.writeTextFile(path, await htmlReport(lake, reportRunner(lake)));
-}
-
 /**
  * Runs the demo; returns the exit code: 0 when the lake's and ClickHouse's
  * figures agree, 1 when they do not (after `waitMs`), 130 when interrupted.
@@ -402,6 +400,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const step = (text: string) => o.out(`\n[${++n}/${STEPS}] ${text}`);
   const root = s3Root(o.bucket, o.prefix);
   const { musicGroup, easyGroup } = clickhouseGroups(o.clickhousePrefix);
+  const binding = { topic: o.topic, clickhousePrefix: o.clickhousePrefix, musicGroup, easyGroup };
 
   step(`Starting the stack (${o.stack})…`);
   await prepareStack(o.stack, {
@@ -428,7 +427,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       prefix: o.clickhousePrefix,
     });
     o.out(initSummary(init));
-    await checkBinding(ch, `${o.clickhousePrefix}music_consumer`, o.topic, musicGroup);
+    await checkBinding(ch, binding);
     o.out(
       `  ClickHouse reads ${o.topic} into ${o.clickhousePrefix}music_consumer_phys (group ${musicGroup})`,
     );
@@ -491,7 +490,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       o.out(agreementLine(cmp));
 
       step("Writing the HTML report…");
-      await writeHtmlReport(lake, o.html);
+      await Deno.writeTextFile(o.html, await htmlReport(lake, reportRunner(lake)));
       o.out(`  wrote ${o.html}`);
     } finally {
       lake.close();
@@ -538,7 +537,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         } s (try again, or raise --wait)`
         : `ClickHouse has read the whole topic, so one side holds other data: the lake under ${root}/ ` +
           `may hold other topics or duplicates, or ${o.clickhousePrefix}music_consumer_phys rows ` +
-          `from earlier (deno task clickhouse:init --drop recreates it empty)`;
+          `from earlier (${recreateCommand(binding)} recreates it empty)`;
       o.err(
         `\nerror: analytics and ClickHouse disagree (lake ${formatCount(cmp.lakeTotal)}, ` +
           `ClickHouse ${formatCount(cmp.clickhouseTotal)}): ${why}`,

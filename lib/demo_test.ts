@@ -1,23 +1,34 @@
 import assert from "node:assert/strict";
 import {
   agreementLine,
-  clickhouseGroups,
   compareByType,
   kafkaSettings,
   nextCommands,
+  recreateCommand,
   renderComparison,
   typeCounts,
 } from "./demo.ts";
 
-Deno.test("clickhouseGroups: defaults without a prefix, own groups with one", () => {
-  assert.deepEqual(clickhouseGroups(""), {
-    musicGroup: "clickhouse-music",
-    easyGroup: "clickhouse-easy",
-  });
-  assert.deepEqual(clickhouseGroups("t1234_"), {
-    musicGroup: "clickhouse-music-t1234",
-    easyGroup: "clickhouse-easy-t1234",
-  });
+Deno.test("recreateCommand names the prefix and groups, never just the default tables", () => {
+  assert.equal(
+    recreateCommand({
+      topic: "music_events",
+      clickhousePrefix: "",
+      musicGroup: "clickhouse-music",
+      easyGroup: "clickhouse-easy",
+    }),
+    "deno task clickhouse:init --drop",
+  );
+  assert.equal(
+    recreateCommand({
+      topic: "demo-1",
+      clickhousePrefix: "t1_",
+      musicGroup: "clickhouse-music-t1",
+      easyGroup: "clickhouse-easy-t1",
+    }),
+    "deno task clickhouse:init --drop --music-topic demo-1 --prefix t1_ " +
+      "--music-group clickhouse-music-t1 --easy-group clickhouse-easy-t1",
+  );
 });
 
 Deno.test("kafkaSettings reads the settings of SHOW CREATE TABLE (18.16 and modern)", () => {

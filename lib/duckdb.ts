@@ -14,6 +14,7 @@ import duckdb, { type DuckDBConnection, DuckDBInstance, DuckDBTypeId } from "@du
 import { inflateRawSync } from "node:zlib";
 import { UserError } from "./cli.ts";
 import { cacheDir, type S3Config } from "./config.ts";
+import { lakeKeyHead, lakeObjectDate, normalizePrefix } from "./lake.ts";
 import { createS3Client, describeS3Error, listObjects } from "./s3.ts";
 
 /** A value in a query result, ready for JSON: integers beyond 2^53 stay exact as strings. */
@@ -58,7 +59,7 @@ export function lakeGlob(root: string): string {
 
 /** Builds `s3://bucket/prefix`, rejecting prefixes that are not plain key paths. */
 export function s3Root(bucket: string, prefix: string): string {
-  const p = prefix.replace(/^\/+|\/+$/g, "");
+  const p = normalizePrefix(prefix);
   if (!/^[A-Za-z0-9._=+\-/]*$/.test(p) || p.includes("//") || p.split("/").includes("..")) {
     throw new UserError(
       `--prefix "${prefix}" is not a plain key prefix (letters, digits, . _ = + - /)`,
@@ -277,8 +278,6 @@ export async function createS3Secret(conn: DuckDBConnection, s3: S3Config): Prom
 
 // ---------------------------------------------------------------- the lake
 
-const LAKE_KEY = /\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/;
-
 /**
  * Lists the lake's Parquet objects under `root` (`s3://bucket/prefix`) with
  * the S3 API, keeping the dates in [from, to]. DuckDB's own S3 glob is not
@@ -297,13 +296,12 @@ export async function listLakeFiles(
   const [, bucket, prefix] = m as unknown as [string, string, string];
   const client = createS3Client(s3);
   try {
-    const objects = await listObjects(client, bucket, prefix ? `${prefix}/dt=` : "dt=");
+    const objects = await listObjects(client, bucket, `${lakeKeyHead(prefix)}dt=`);
     return objects
       .map((o) => o.key)
       .filter((k) => {
-        const d = LAKE_KEY.exec(k)?.[1];
-        return d !== undefined && (!from || d >= from) && (!to || d <= to) &&
-          k.slice(0, k.length - LAKE_KEY.exec(k)![0].length) === prefix;
+        const d = lakeObjectDate(k, prefix);
+        return d !== undefined && (!from || d >= from) && (!to || d <= to);
       })
       .sort()
       .map((k) => `s3://${bucket}/${k}`);

@@ -13,6 +13,7 @@ import type { Admin } from "kafkajs";
 import type { Config } from "./config.ts";
 import { ClickHouseClient, resolveIngestOptions } from "./clickhouse.ts";
 import { createKafka } from "./kafka.ts";
+import { lakeKeyHead, lakeObjectDate, normalizePrefix } from "./lake.ts";
 import { formatBytes, formatCount } from "./progress.ts";
 import { createS3Client, describeS3Error, listObjects, type ObjectInfo } from "./s3.ts";
 import { type ServiceName, SERVICES, serviceStatus, type StackPaths } from "./stack.ts";
@@ -174,13 +175,6 @@ export function groupTopicLag(
   return { topic: topic.topic, lag: partitions.reduce((n, p) => n + p.lag, 0), partitions };
 }
 
-/** Normalises a key prefix: no leading or trailing slashes. */
-export function normalizePrefix(prefix: string): string {
-  return prefix.replace(/^\/+|\/+$/g, "");
-}
-
-const LAKE_OBJECT = /^dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/;
-
 /** Sums objects and bytes per `dt=` date under `prefix` (dates ascending). */
 export function summarizeLake(
   bucket: string,
@@ -188,12 +182,12 @@ export function summarizeLake(
   objects: readonly ObjectInfo[],
 ): LakeStatus {
   const p = normalizePrefix(prefix);
-  const head = p === "" ? "" : `${p}/`;
+  const head = lakeKeyHead(p);
   const dates = new Map<string, LakeDate>();
   const other = { objects: 0, bytes: 0 };
   for (const o of objects) {
     if (!o.key.startsWith(head)) continue;
-    const date = LAKE_OBJECT.exec(o.key.slice(head.length))?.[1];
+    const date = lakeObjectDate(o.key, p);
     if (date === undefined) {
       other.objects++;
       other.bytes += o.size;
@@ -354,7 +348,7 @@ export async function readLake(
   const client = createS3Client(cfg.s3, { timeoutMs: 10_000 });
   const p = normalizePrefix(prefix);
   try {
-    return summarizeLake(bucket, p, await listObjects(client, bucket, p === "" ? "" : `${p}/`));
+    return summarizeLake(bucket, p, await listObjects(client, bucket, lakeKeyHead(p)));
   } catch (e) {
     if ((e as Error).name === "NoSuchBucket") {
       return { ...summarizeLake(bucket, p, []), bucketExists: false };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { dirname, isAbsolute, resolve } from "node:path";
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { checkBucketName, loadConfig, parseCount } from "../lib/config.ts";
 import { Lake, parseDate, s3Root } from "../lib/duckdb.ts";
@@ -57,10 +58,30 @@ const spec = {
     "The view `events` has: event_type_id, event_type, user_id, platform_token, ipv4, country,",
     "track_id, event_time (UTC), kafka_partition, kafka_offset, kafka_timestamp, dt (date).",
     "Lake layout: s3://BUCKET/PREFIX/dt=YYYY-MM-DD/<topic>+<partition>+<first-offset>.parquet",
+    "Relative --out, --html and --dir paths are from the current directory.",
   ].join("\n"),
 } as const;
 
-/** The charts of the HTML page need these reports, whatever was asked for. */
+/** `deno task` runs in the project root; relative paths are meant from where the user is. */
+function userPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), path);
+}
+
+/** Fails before any query runs when the file's directory is missing. */
+async function checkWritable(path: string): Promise<void> {
+  const dir = dirname(path);
+  const isDir = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
+  if (!isDir) throw new UserError(`Cannot write ${path}: directory ${dir} does not exist`);
+}
+
+async function writeOutput(path: string, text: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, text);
+  } catch (e) {
+    throw new UserError(`Cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  console.error(`wrote ${path}`);
+}
 
 async function main(): Promise<number> {
   const { values: v, positionals } = parseCommand(spec, Deno.args);
@@ -88,10 +109,14 @@ async function main(): Promise<number> {
   if (from && to && from > to) throw new UserError(`--from ${from} is after --to ${to}`);
   const limit = v.limit === undefined ? undefined : parseCount(v.limit, "--limit", 1);
 
+  const out = v.out === undefined ? undefined : userPath(v.out);
+  const htmlPath = v.html === undefined ? undefined : userPath(v.html);
+  for (const path of [out, htmlPath]) if (path !== undefined) await checkWritable(path);
+
   let root: string;
   const config = loadConfig();
   if (v.dir !== undefined) {
-    root = await Deno.realPath(v.dir).catch(() => {
+    root = await Deno.realPath(userPath(v.dir)).catch(() => {
       throw new UserError(`--dir "${v.dir}" does not exist`);
     });
   } else {
@@ -123,9 +148,8 @@ async function main(): Promise<number> {
 
     if (results.length > 0) {
       const text = formatResults(results, format);
-      if (v.out !== undefined) {
-        await Deno.writeTextFile(v.out, text);
-        console.error(`wrote ${v.out}`);
+      if (out !== undefined) {
+        await writeOutput(out, text);
       } else {
         try {
           await Deno.stdout.write(new TextEncoder().encode(text));
@@ -136,15 +160,14 @@ async function main(): Promise<number> {
       }
     }
 
-    if (v.html !== undefined) {
+    if (htmlPath !== undefined) {
       const html = await htmlReport(lake, run, {
         ...(positionals.length > 0 ? { names: positionals } : {}),
         extra: v.sql !== undefined ? [results.at(-1)!] : [],
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),
       });
-      await Deno.writeTextFile(v.html, html);
-      console.error(`wrote ${v.html}`);
+      await writeOutput(htmlPath, html);
     }
   } finally {
     lake.close();

@@ -16,8 +16,8 @@ const spec = {
     brokers: { type: "string" },
     "music-topic": { type: "string", default: INGEST_DEFAULTS.musicTopic },
     "easy-topic": { type: "string", default: INGEST_DEFAULTS.easyTopic },
-    "music-group": { type: "string", default: INGEST_DEFAULTS.musicGroup },
-    "easy-group": { type: "string", default: INGEST_DEFAULTS.easyGroup },
+    "music-group": { type: "string" },
+    "easy-group": { type: "string" },
     prefix: { type: "string" },
   },
   help: {
@@ -25,11 +25,16 @@ const spec = {
     brokers: "Kafka brokers as ClickHouse reaches them [KAFKA_BROKERS]",
     "music-topic": "Topic of the music events",
     "easy-topic": "Topic of the person records",
-    "music-group": "ClickHouse's consumer group for music events",
-    "easy-group": "ClickHouse's consumer group for person records",
+    "music-group": "ClickHouse's consumer group for music events [from --prefix, see below]",
+    "easy-group": "ClickHouse's consumer group for person records [from --prefix, see below]",
     prefix: "Prefix for every table and view name (none by default)",
   },
-  epilog: "Connection: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD (.env).",
+  epilog: [
+    `Default groups: ${INGEST_DEFAULTS.musicGroup} and ${INGEST_DEFAULTS.easyGroup}; with --prefix P_,`,
+    `${INGEST_DEFAULTS.musicGroup}-P and ${INGEST_DEFAULTS.easyGroup}-P, so prefixed tables never take`,
+    "partitions from the default ones.",
+    "Connection: CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD (.env).",
+  ].join("\n"),
 } as const;
 
 await runMain(async () => {

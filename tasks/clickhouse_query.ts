@@ -7,6 +7,7 @@
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import {
+  checkTablePrefix,
   ClickHouseClient,
   formatResult,
   INGEST_DEFAULTS,
@@ -41,6 +42,7 @@ await runMain(async () => {
   if (!OUTPUT_FORMATS.includes(format)) {
     throw new UserError(`--format has "${values.format}"; expected ${OUTPUT_FORMATS.join(", ")}`);
   }
+  const prefix = checkTablePrefix(values.prefix ?? INGEST_DEFAULTS.prefix);
   const queries = await listQueries();
   if (values.list) {
     const w = Math.max(...queries.map((q) => q.name.length));
@@ -56,7 +58,6 @@ await runMain(async () => {
     return q;
   });
   const client = new ClickHouseClient(loadConfig().clickhouse);
-  const prefix = values.prefix ?? INGEST_DEFAULTS.prefix;
   if (format === "json" && chosen.length > 1) {
     // Several queries in JSON: one object keyed by query name, so the output stays one document.
     const out: Record<string, unknown> = {};

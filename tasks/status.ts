@@ -7,7 +7,7 @@
  */
 import { parseCommand, runMain, UserError } from "../lib/cli.ts";
 import { checkBucketName, loadConfig, parseDuration } from "../lib/config.ts";
-import { INGEST_DEFAULTS } from "../lib/clickhouse.ts";
+import { INGEST_DEFAULTS, resolveIngestOptions } from "../lib/clickhouse.ts";
 import { defaultPaths } from "../lib/stack.ts";
 import {
   exitCode,
@@ -45,7 +45,7 @@ const spec = {
     bucket: "S3 bucket of the lake [S3_BUCKET]",
     prefix: "Key prefix of the lake in the bucket",
     "clickhouse-prefix":
-      "Prefix of the ClickHouse table names, as given to clickhouse:init (none by default)",
+      "Prefix of the ClickHouse table names, as given to clickhouse:init (none by default); its groups are listed",
     format: "Output: text or json",
     watch: `Refresh every SECONDS [${WATCH_DEFAULT}] until Ctrl-C (--watch or --watch=SECONDS)`,
   },
@@ -75,15 +75,20 @@ async function main(): Promise<number> {
   const watchMs = v.watch === undefined ? undefined : parseDuration(v.watch, "--watch");
   if (watchMs !== undefined && watchMs < 200) throw new UserError("--watch must be at least 0.2 s");
   const cfg = loadConfig();
+  // ClickHouse's groups follow its table prefix, as clickhouse:init and the demo name them.
+  const ch = resolveIngestOptions({
+    brokers: cfg.kafkaBrokers,
+    prefix: v["clickhouse-prefix"] ?? "",
+  });
   const opts: StatusOptions = {
     cfg,
     paths: defaultPaths(),
     topics: v.all ? undefined : [v.topic, v["easy-topic"]],
-    groups: [v.group, INGEST_DEFAULTS.musicGroup, INGEST_DEFAULTS.easyGroup],
+    groups: [v.group, ch.musicGroup, ch.easyGroup],
     dlqTopic: v["dlq-topic"] ?? `${v.topic}.dlq`,
     bucket: checkBucketName(v.bucket ?? cfg.s3.bucket, "--bucket"),
     prefix: v.prefix,
-    clickhousePrefix: v["clickhouse-prefix"] ?? "",
+    clickhousePrefix: ch.prefix,
   };
   const show = async (): Promise<number> => {
     const report = await gatherStatus(opts);

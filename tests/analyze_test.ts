@@ -5,7 +5,7 @@
  * from the same events.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import type { S3Client } from "@aws-sdk/client-s3";
+import { DeleteBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { EventGenerator, type MusicEvent } from "../lib/events.ts";
 import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
 import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/s3.ts";
@@ -405,6 +405,43 @@ Deno.test({
         ok(bad.code === 1 && bad.stderr.startsWith("error: --from"), bad.stderr);
       });
 
+      await t.step("CLI: a bad --out is one clean error line, before any query", async () => {
+        const r = await runTask("analyze", [
+          "count",
+          "--prefix",
+          prefix,
+          "--out",
+          "/nonexistent/dir/x.csv",
+        ]);
+        assertEquals(r.code, 1);
+        assertEquals(
+          r.stderr,
+          "error: Cannot write /nonexistent/dir/x.csv: directory /nonexistent/dir does not exist\n",
+        );
+        assertEquals(r.stdout, "");
+      });
+
+      await t.step("CLI: a relative --out is from the user's directory (INIT_CWD)", async () => {
+        const dir = await Deno.makeTempDir();
+        try {
+          const r = await runTask("analyze", [
+            "count",
+            "--format",
+            "json",
+            "--prefix",
+            prefix,
+            "--out",
+            "c.json",
+          ], {
+            INIT_CWD: dir,
+          });
+          assertEquals(r.code, 0, r.stderr);
+          assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/c.json`)).count, [{ events: N }]);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      });
+
       await t.step("CLI: --html writes a self-contained page with the charts", async () => {
         const out = await Deno.makeTempFile({ suffix: ".html" });
         try {
@@ -536,6 +573,48 @@ Deno.test({
       await admin.connect();
       await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => {});
       await admin.disconnect();
+    }
+  },
+});
+
+Deno.test({
+  name: "analyze reads a lake written with an empty prefix (dt= at the bucket root)",
+  ...opts,
+  async fn() {
+    // A bucket of its own: dt= folders at the root of the shared bucket would leak into other tests.
+    const bucket = uniqueName("analyze-root");
+    const s3 = createS3Client(config.s3);
+    try {
+      await ensureBucket(s3, bucket);
+      const part = files.slice(0, 3);
+      for (const f of part) {
+        const key = f.key.slice(prefix.length + 1);
+        await putObject(s3, bucket, key, encodeParquet(f.rows, "zstd"));
+      }
+      // Outside the layout: must not be read.
+      await putObject(
+        s3,
+        bucket,
+        `other/${part[0]!.key.slice(prefix.length + 1)}`,
+        encodeParquet(part[0]!.rows, "zstd"),
+      );
+      const r = await runTask("analyze", [
+        "count",
+        "--format",
+        "json",
+        "--bucket",
+        bucket,
+        "--prefix",
+        "",
+      ]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(JSON.parse(r.stdout).count, [{
+        events: part.reduce((n, f) => n + f.rows.length, 0),
+      }]);
+    } finally {
+      await deletePrefix(s3, bucket, "");
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
+      s3.destroy();
     }
   },
 });

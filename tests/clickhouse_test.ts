@@ -248,3 +248,42 @@ Deno.test("clickhouse: --drop recreates the objects", opts, async () => {
     await dropClickHouse(client, names);
   }
 });
+
+Deno.test("clickhouse: init --prefix gives the tables their own groups", opts, async () => {
+  const { runTask } = await import("./helpers.ts");
+  const { kafkaSettings } = await import("../lib/demo.ts");
+  const names = isolated();
+  try {
+    const r = await runTask("clickhouse:init", [
+      "--prefix",
+      names.prefix,
+      "--music-topic",
+      names.musicTopic,
+      "--easy-topic",
+      names.easyTopic,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const tag = names.prefix.replace(/_$/, "");
+    for (const [table, group] of [["music", "clickhouse-music"], ["easy", "clickhouse-easy"]]) {
+      const show = await client.query<{ statement: string }>(
+        `SHOW CREATE TABLE ${names.prefix}${table}_consumer`,
+      );
+      assert.equal(
+        kafkaSettings(show.data[0]!.statement).kafka_group_name,
+        `${group}-${tag}`,
+      );
+    }
+  } finally {
+    await dropClickHouse(client, names);
+  }
+});
+
+Deno.test("clickhouse: query --prefix is validated before it reaches SQL", opts, async () => {
+  const { runTask } = await import("./helpers.ts");
+  const r = await runTask("clickhouse:query", ["by-type", "--prefix", "x; DROP TABLE y --"]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    'error: table prefix "x; DROP TABLE y --" must be letters, digits and _ and not start with a digit\n',
+  );
+});

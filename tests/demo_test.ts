@@ -4,8 +4,7 @@
  * then checks `deno task status` sees lag 0 for the sink and ClickHouse.
  */
 import assert from "node:assert/strict";
-import { ClickHouseClient, dropClickHouse } from "../lib/clickhouse.ts";
-import { clickhouseGroups } from "../lib/demo.ts";
+import { ClickHouseClient, clickhouseGroups, dropClickHouse } from "../lib/clickhouse.ts";
 import { createKafka } from "../lib/kafka.ts";
 import { createS3Client, deletePrefix as deleteS3Prefix } from "../lib/s3.ts";
 import type { StatusReport } from "../lib/status.ts";

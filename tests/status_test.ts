@@ -180,3 +180,19 @@ Deno.test("status: bad flags are one-line errors", opts, async () => {
   assert.equal(res.code, 1);
   assert.match(res.stderr, /^error: --format has "xml"; expected text or json/);
 });
+
+Deno.test("status --clickhouse-prefix lists that prefix's ClickHouse groups", opts, async () => {
+  const chPrefix = `t${crypto.randomUUID().slice(0, 8)}_`;
+  const res = await runTask("status", ["--format", "json", "--clickhouse-prefix", chPrefix]);
+  assert.equal(res.code, 0, res.stderr);
+  const r = JSON.parse(res.stdout) as StatusReport;
+  assert.ok(r.kafka.available, JSON.stringify(r.kafka));
+  const groups = r.kafka.groups.map((g) => g.group);
+  const tag = chPrefix.slice(0, -1);
+  for (const g of [`clickhouse-music-${tag}`, `clickhouse-easy-${tag}`]) {
+    assert.ok(groups.includes(g), `${g} in ${groups}`);
+  }
+  const bad = await runTask("status", ["--clickhouse-prefix", "a-b"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^error: table prefix "a-b" must be/);
+});

@@ -6,22 +6,11 @@
 import assert from "node:assert/strict";
 import { ClickHouseClient, clickhouseGroups, dropClickHouse } from "../lib/clickhouse.ts";
 import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, deletePrefix as deleteS3Prefix } from "../lib/s3.ts";
 import type { StatusReport } from "../lib/status.ts";
-import { runTask, testConfig, uniqueName } from "./helpers.ts";
+import { deleteTestPrefix as deletePrefix, runTask, testConfig, uniqueName } from "./helpers.ts";
 
 const cfg = testConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-/** Deletes every object under `prefix/` in the default bucket. */
-async function deletePrefix(prefix: string): Promise<void> {
-  const s3 = createS3Client(cfg.s3);
-  try {
-    await deleteS3Prefix(s3, cfg.s3.bucket, `${prefix}/`);
-  } finally {
-    s3.destroy();
-  }
-}
 
 Deno.test("demo: isolated run agrees, writes the HTML, re-runs, leaves lag 0", opts, async (t) => {
   const topic = uniqueName("demo");

@@ -4,6 +4,7 @@
  * @module
  */
 import { type Config, loadConfig } from "../lib/config.ts";
+import { createS3Client, deletePrefix } from "../lib/s3.ts";
 
 /** The project root (where deno.json is). */
 export const ROOT = new URL("../", import.meta.url).pathname;
@@ -55,4 +56,15 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   return await check();
+}
+
+/** Deletes every object under `prefix/` in the configured bucket (test clean-up). */
+export async function deleteTestPrefix(prefix: string): Promise<void> {
+  const cfg = loadConfig();
+  const s3 = createS3Client(cfg.s3);
+  try {
+    await deletePrefix(s3, cfg.s3.bucket, `${prefix}/`);
+  } finally {
+    s3.destroy();
+  }
 }

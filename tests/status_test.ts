@@ -4,24 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, deletePrefix as deleteS3Prefix, listObjects } from "../lib/s3.ts";
+import { createS3Client, listObjects } from "../lib/s3.ts";
 import { Sink } from "../lib/sink.ts";
 import type { StatusReport } from "../lib/status.ts";
-import { runTask, testConfig, uniqueName } from "./helpers.ts";
+import { deleteTestPrefix as deletePrefix, runTask, testConfig, uniqueName } from "./helpers.ts";
 import { produceEvents } from "./sink_helpers.ts";
 
 const cfg = testConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-/** Deletes every object under `prefix/` in the default bucket. */
-async function deletePrefix(prefix: string): Promise<void> {
-  const s3 = createS3Client(cfg.s3);
-  try {
-    await deleteS3Prefix(s3, cfg.s3.bucket, `${prefix}/`);
-  } finally {
-    s3.destroy();
-  }
-}
 
 /** A port nothing listens on. */
 function closedPort(): number {

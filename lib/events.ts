@@ -176,16 +176,22 @@ const GROUP_FIELDS = {
   event_param: EVENT_COLUMNS.filter((c) => c.group === "event_param"),
   event_timestamp: EVENT_COLUMNS.filter((c) => c.group === "event_timestamp"),
 };
+const GROUP_KEYS = {
+  event_param: GROUP_FIELDS.event_param.map((c) => c.field),
+  event_timestamp: GROUP_FIELDS.event_timestamp.map((c) => c.field),
+};
+const TOP_KEYS = ["event_param", "event_timestamp"];
 
 /** Checks `obj` has exactly `expected` keys; returns a reason or undefined. */
-function checkKeys(obj: Record<string, unknown>, expected: string[], path: string) {
+function checkKeys(obj: Record<string, unknown>, expected: readonly string[], path: string) {
   for (const k of expected) {
     if (!(k in obj)) return `${path ? path + "." : ""}${k}: missing`;
   }
-  for (const k of Object.keys(obj)) {
-    if (!expected.includes(k)) return `${path ? path + "." : ""}${k}: unexpected field`;
-  }
-  return undefined;
+  // All expected keys are present, so equal counts mean no extra ones (the hot path).
+  const keys = Object.keys(obj);
+  if (keys.length === expected.length) return undefined;
+  const extra = keys.find((k) => !expected.includes(k));
+  return `${path ? path + "." : ""}${extra}: unexpected field`;
 }
 
 function checkColumn(kind: ColumnKind, v: unknown): string | undefined {
@@ -220,7 +226,7 @@ export function validateEvent(value: unknown): DecodeResult {
   if (!isPlainObject(value)) {
     return { ok: false, reason: `expected an object, got ${describe(value)}` };
   }
-  const top = checkKeys(value, ["event_param", "event_timestamp"], "");
+  const top = checkKeys(value, TOP_KEYS, "");
   if (top) return { ok: false, reason: top };
   for (const group of ["event_param", "event_timestamp"] as const) {
     const obj = value[group];
@@ -228,7 +234,7 @@ export function validateEvent(value: unknown): DecodeResult {
       return { ok: false, reason: `${group}: expected an object, got ${describe(obj)}` };
     }
     const cols = GROUP_FIELDS[group];
-    const keys = checkKeys(obj, cols.map((c) => c.field), group);
+    const keys = checkKeys(obj, GROUP_KEYS[group], group);
     if (keys) return { ok: false, reason: keys };
     for (const c of cols) {
       const why = checkColumn(c.kind, obj[c.field]);

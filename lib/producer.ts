@@ -14,7 +14,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type Kafka, Partitioners, type Producer } from "kafkajs";
-import { ConfigError } from "./config.ts";
+import { checkTopicName, ConfigError, parseCount, parseDuration } from "./config.ts";
 import {
   type Compression,
   COMPRESSIONS,
@@ -268,6 +268,33 @@ export function parseCompression(value: string, what: string): Compression {
     throw new ConfigError(`${what} has "${value}"; expected ${COMPRESSIONS.join(", ")}`);
   }
   return value as Compression;
+}
+
+/** The flags `produce` and `easy:produce` share, as given on the command line. */
+export interface ProducerFlags {
+  topic: string;
+  partitions: string;
+  compression: string;
+  rate: string;
+  count?: string | undefined;
+  duration?: string | undefined;
+}
+
+/** Validates the shared producer flags into run options. */
+export function producerFlags(
+  v: ProducerFlags,
+): Pick<
+  ProducerRunOptions,
+  "topic" | "partitions" | "compression" | "rate" | "count" | "durationMs"
+> {
+  return {
+    topic: checkTopicName(v.topic, "--topic"),
+    partitions: parseCount(v.partitions, "--partitions", 1),
+    compression: parseCompression(v.compression, "--compression"),
+    rate: parseRate(v.rate, "--rate"),
+    ...(v.count !== undefined ? { count: parseCount(v.count, "--count") } : {}),
+    ...(v.duration !== undefined ? { durationMs: parseDuration(v.duration, "--duration") } : {}),
+  };
 }
 
 /** The one-line summary printed at the end of a run. */

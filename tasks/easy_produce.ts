@@ -5,10 +5,10 @@
  * @module
  */
 import { parseCommand, runMain } from "../lib/cli.ts";
-import { checkTopicName, loadConfig, parseCount, parseDuration } from "../lib/config.ts";
+import { loadConfig, parseCount } from "../lib/config.ts";
 import { createKafka } from "../lib/kafka.ts";
 import { PersonGenerator } from "../lib/people.ts";
-import { parseCompression, parseRate, produceInteractively } from "../lib/producer.ts";
+import { produceInteractively, producerFlags } from "../lib/producer.ts";
 
 const spec = {
   name: "easy:produce",
@@ -36,7 +36,7 @@ const spec = {
 
 runMain(async () => {
   const { values: v } = parseCommand(spec, Deno.args);
-  const topic = checkTopicName(v.topic, "--topic");
+  const flags = producerFlags(v);
   const cfg = loadConfig();
   const people = new PersonGenerator(
     v.seed !== undefined ? { seed: parseCount(v.seed, "--seed") } : {},
@@ -44,12 +44,7 @@ runMain(async () => {
   await produceInteractively({
     kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "easy-producer" }),
     brokers: cfg.kafkaBrokers,
-    topic,
-    partitions: parseCount(v.partitions, "--partitions", 1),
-    compression: parseCompression(v.compression, "--compression"),
-    rate: parseRate(v.rate, "--rate"),
-    ...(v.count !== undefined ? { count: parseCount(v.count, "--count") } : {}),
-    ...(v.duration !== undefined ? { durationMs: parseDuration(v.duration, "--duration") } : {}),
+    ...flags,
     next: () => {
       const p = people.next();
       return { key: p.uuid, value: JSON.stringify(p) };

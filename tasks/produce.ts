@@ -5,10 +5,10 @@
  * @module
  */
 import { parseCommand, runMain } from "../lib/cli.ts";
-import { checkTopicName, loadConfig, parseCount, parseDuration } from "../lib/config.ts";
+import { loadConfig, parseCount } from "../lib/config.ts";
 import { EventGenerator, eventJson } from "../lib/events.ts";
 import { createKafka } from "../lib/kafka.ts";
-import { parseCompression, parseRate, produceInteractively } from "../lib/producer.ts";
+import { produceInteractively, producerFlags } from "../lib/producer.ts";
 
 const spec = {
   name: "produce",
@@ -42,7 +42,7 @@ const spec = {
 
 runMain(async () => {
   const { values: v } = parseCommand(spec, Deno.args);
-  const topic = checkTopicName(v.topic, "--topic");
+  const flags = producerFlags(v);
   const cfg = loadConfig();
   const generator = new EventGenerator({
     users: parseCount(v.users, "--users", 1),
@@ -52,12 +52,7 @@ runMain(async () => {
   await produceInteractively({
     kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "music-producer" }),
     brokers: cfg.kafkaBrokers,
-    topic,
-    partitions: parseCount(v.partitions, "--partitions", 1),
-    compression: parseCompression(v.compression, "--compression"),
-    rate: parseRate(v.rate, "--rate"),
-    ...(v.count !== undefined ? { count: parseCount(v.count, "--count") } : {}),
-    ...(v.duration !== undefined ? { durationMs: parseDuration(v.duration, "--duration") } : {}),
+    ...flags,
     next: () => {
       const e = generator.next();
       return { key: e.event_param.user_id, value: eventJson(e) };

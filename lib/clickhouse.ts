@@ -3,8 +3,8 @@
  * `sql/clickhouse/` (Kafka-engine ingestion of both topics, named queries) and
  * the pure helpers that render, split and format them.
  *
- * Works with ClickHouse 18.16 (the native stack) and modern versions; the
- * ingestion SQL variant is chosen by `SELECT version()`.
+ * One SQL for every ClickHouse from 21.6 on: the native stack's 26.x and the
+ * compose file's 25.8.
  *
  * @module
  */
@@ -304,20 +304,6 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Which ingestion SQL a server gets: `v18` (no error capture) or `modern`. */
-export type SchemaVariant = "v18" | "modern";
-
-/**
- * Chooses the ingestion SQL by server version: `modern` from 21.6 on, where
- * `kafka_handle_error_mode` and `JSONAsString` exist; `v18` before.
- */
-export function schemaVariant(version: string): SchemaVariant {
-  const m = /^(\d+)\.(\d+)/.exec(version.trim());
-  if (!m) throw new RangeError(`Cannot parse ClickHouse version "${version}"`);
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major > 21 || (major === 21 && minor >= 6) ? "modern" : "v18";
-}
-
 /** Values of the placeholders in the ingestion SQL. */
 export function ingestValues(o: ResolvedIngestOptions): Record<string, string> {
   return {
@@ -336,12 +322,9 @@ export async function readSqlFile(path: string): Promise<string> {
 }
 
 /** The rendered ingestion statements in creation order: MergeTree tables, then Kafka + views. */
-export async function ingestStatements(
-  variant: SchemaVariant,
-  opts: ResolvedIngestOptions,
-): Promise<string[]> {
+export async function ingestStatements(opts: ResolvedIngestOptions): Promise<string[]> {
   const values = ingestValues(opts);
-  const files = ["tables.sql", `${variant}/ingest.sql`];
+  const files = ["tables.sql", "ingest.sql"];
   const out: string[] = [];
   for (const f of files) {
     // Split first: comments are dropped, so placeholders mentioned in them need no value.
@@ -358,7 +341,6 @@ export interface InitStep extends SqlObject {
 /** Outcome of {@link initClickHouse}. */
 export interface InitReport {
   version: string;
-  variant: SchemaVariant;
   steps: InitStep[];
 }
 
@@ -380,8 +362,7 @@ export async function initClickHouse(
 ): Promise<InitReport> {
   const opts = resolveIngestOptions(options);
   const version = await client.version();
-  const variant = schemaVariant(version);
-  const statements = await ingestStatements(variant, opts);
+  const statements = await ingestStatements(opts);
   const steps: InitStep[] = [];
   if (options.drop) steps.push(...await dropObjects(client, statements));
   const existing = await existingTables(client);
@@ -390,7 +371,7 @@ export async function initClickHouse(
     await client.exec(s);
     if (obj) steps.push({ ...obj, status: existing.has(obj.name) ? "exists" : "created" });
   }
-  return { version, variant, steps };
+  return { version, steps };
 }
 
 /**
@@ -412,18 +393,13 @@ async function dropObjects(client: ClickHouseClient, statements: string[]): Prom
   return steps;
 }
 
-/** Drops every ingestion object of `options` (both variants' names); for tests and teardown. */
+/** Drops every ingestion object of `options`; for tests and teardown. */
 export async function dropClickHouse(
   client: ClickHouseClient,
   options: IngestOptions,
 ): Promise<InitStep[]> {
   const opts = resolveIngestOptions(options);
-  const v18 = await ingestStatements("v18", opts);
-  const names = new Set(v18.map((s) => createdObject(s)?.name));
-  const modernOnly = (await ingestStatements("modern", opts)).filter((s) =>
-    !names.has(createdObject(s)?.name)
-  );
-  return await dropObjects(client, [...v18, ...modernOnly]);
+  return await dropObjects(client, await ingestStatements(opts));
 }
 
 // ---------------------------------------------------------------------------
@@ -525,7 +501,7 @@ export function formatResult(result: QueryResult, format: OutputFormat): string 
 
 /**
  * The ClickHouse type of a typed `music_consumer_phys` column for an event
- * column kind. `ipv4` is a String because 18.16 has no IPv4 type.
+ * column kind. `ipv4` stays a String, as in the seed.
  */
 export function clickhouseType(kind: ColumnKind): string {
   switch (kind) {

@@ -15,7 +15,6 @@ import {
   readSqlFile,
   renderSql,
   resolveIngestOptions,
-  schemaVariant,
   splitStatements,
   sqlString,
 } from "./clickhouse.ts";
@@ -88,14 +87,6 @@ Deno.test("createdObject finds the name and kind of CREATE statements", () => {
   assert.equal(createdObject("SELECT 1"), undefined);
 });
 
-Deno.test("schemaVariant: modern from 21.6 on", () => {
-  assert.equal(schemaVariant("18.16.1"), "v18");
-  assert.equal(schemaVariant("21.5.9.4"), "v18");
-  assert.equal(schemaVariant("21.6.1"), "modern");
-  assert.equal(schemaVariant("24.8.4.13"), "modern");
-  assert.throws(() => schemaVariant("x"), RangeError);
-});
-
 Deno.test("resolveIngestOptions: seed defaults, validation", () => {
   const r = resolveIngestOptions({ brokers: ["127.0.0.1:9092"], prefix: undefined });
   assert.equal(r.musicTopic, "music_events");
@@ -141,7 +132,7 @@ Deno.test("checkTablePrefix accepts identifier-safe prefixes only", () => {
   }
 });
 
-Deno.test("ingestion SQL of both variants renders completely and creates the seed's names", async () => {
+Deno.test("ingestion SQL renders completely and creates the seed's names", async () => {
   const opts = resolveIngestOptions({ brokers: ["127.0.0.1:9092"], prefix: "p_" });
   const core = [
     "p_easy_consumer_phys",
@@ -151,19 +142,16 @@ Deno.test("ingestion SQL of both variants renders completely and creates the see
     "p_music_consumer",
     "p_music_consumer_mat_view",
   ];
-  for (const variant of ["v18", "modern"] as const) {
-    const statements = await ingestStatements(variant, opts);
-    for (const s of statements) assert.ok(!s.includes("{{"), s);
-    const names = statements.map((s) => createdObject(s)?.name);
-    for (const n of core) assert.ok(names.includes(n), `${variant} creates ${n}`);
-    const text = statements.join("\n");
-    assert.match(text, /kafka_topic_list = 'music_events'/);
-    assert.match(text, /kafka_group_name = 'clickhouse-music-p'/);
-    assert.match(text, /kafka_broker_list = '127.0.0.1:9092'/);
-    assert.ok(!text.includes("counsumer"));
-  }
-  const modern = (await ingestStatements("modern", opts)).join("\n");
-  assert.match(modern, /kafka_handle_error_mode = 'stream'/);
+  const statements = await ingestStatements(opts);
+  for (const s of statements) assert.ok(!s.includes("{{"), s);
+  const names = statements.map((s) => createdObject(s)?.name);
+  for (const n of core) assert.ok(names.includes(n), `creates ${n}`);
+  const text = statements.join("\n");
+  assert.match(text, /kafka_topic_list = 'music_events'/);
+  assert.match(text, /kafka_group_name = 'clickhouse-music-p'/);
+  assert.match(text, /kafka_broker_list = '127.0.0.1:9092'/);
+  assert.match(text, /kafka_handle_error_mode = 'stream'/);
+  assert.ok(!text.includes("counsumer"));
 });
 
 Deno.test("tables.sql declares the typed music columns with the types EVENT_COLUMNS implies", async () => {

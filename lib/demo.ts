@@ -286,7 +286,7 @@ export class DemoError extends UserError {
 
 function initSummary(r: InitReport): string {
   const n = (s: string) => r.steps.filter((x) => x.status === s).length;
-  return `  ClickHouse ${r.version} (SQL variant ${r.variant}): ${n("created")} objects created, ${
+  return `  ClickHouse ${r.version}: ${n("created")} objects created, ${
     n("exists")
   } already existed`;
 }

@@ -20,6 +20,7 @@ import { type Config, ConfigError } from "./config.ts";
 import {
   copyEnvExample,
   PrerequisiteError,
+  type ServiceName,
   SERVICES,
   type ServiceStatus,
   serviceStatus,
@@ -96,6 +97,8 @@ export interface PrepareOptions {
   /** Seconds to wait for each service. */
   timeoutSec: number;
   say: (line: string) => void;
+  /** The native services to bring up [all]; docker and external check all. */
+  services?: readonly ServiceName[];
   /** The compose file for `docker` [docker-compose.yaml beside deno.json]. */
   composeFile?: string;
 }
@@ -127,7 +130,7 @@ export async function prepareStack(kind: StackKind, opts: PrepareOptions): Promi
   const { cfg, paths, say } = opts;
   await copyEnvExample(say);
   if (kind === "native") {
-    await up(paths, cfg, { timeoutSec: opts.timeoutSec, say });
+    await up(paths, cfg, { timeoutSec: opts.timeoutSec, say }, opts.services);
     return;
   }
   if (kind === "docker") {

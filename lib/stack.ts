@@ -1,7 +1,8 @@
 /**
  * The native local stack: Apache Kafka (KRaft, jars from Maven Central), an S3
- * server (versitygw, built with `go install`) and ClickHouse (Debian package),
- * run as plain processes without Docker.
+ * server (versitygw, built with `go install`) and ClickHouse 26 (the engine of
+ * PyPI's `chdb-core`, served over HTTP by `stack/clickhouse_server.py`), run as
+ * plain processes of the user, without Docker and without root.
  *
  * Downloads and builds are cached per user (`$XDG_CACHE_HOME/music-pipeline`);
  * data, pids and logs live in `.stack/` in the repository (git-ignored). A
@@ -22,6 +23,7 @@ export const VERSIONS = {
   kafka: "4.4.0",
   slf4j: "2.0.17",
   versitygw: "v1.7.0",
+  chdbCore: "26.9.0",
 } as const;
 
 /** Names of the stack's services. */
@@ -199,6 +201,32 @@ async function run(
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
+/**
+ * The line of a failed download's output that says why (pip's `ERROR:`, Maven's
+ * `[ERROR]`, go's `go: …`), for a one-sentence message; the whole output goes
+ * to `log`.
+ */
+export function failureLine(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const why = lines.find((l) => /^(ERROR:|\[ERROR\]|go: |error:|fatal:)/i.test(l)) ?? lines.at(-1);
+  return (why ?? "no output").replace(/^(ERROR:|\[ERROR\])\s*/i, "").slice(0, 300);
+}
+
+/** Throws a one-sentence UserError for a failed install step, keeping its output in a log. */
+async function installFailed(
+  paths: StackPaths,
+  what: string,
+  output: string,
+  hint: string,
+): Promise<never> {
+  const log = `${paths.state}/install.log`;
+  await Deno.mkdir(paths.state, { recursive: true });
+  await Deno.writeTextFile(log, `--- ${new Date().toISOString()} ${what}\n${output}\n`, {
+    append: true,
+  });
+  throw new UserError(`Could not ${what}: ${failureLine(output)} (${hint}; full output in ${log})`);
+}
+
 async function which(cmd: string): Promise<string | undefined> {
   const found = await run("sh", ["-c", `command -v ${cmd}`]).catch(() => ({ code: 1, output: "" }));
   return found.code === 0 ? found.output.trim() : undefined;
@@ -294,7 +322,12 @@ ${dep("org.slf4j", "slf4j-simple", VERSIONS.slf4j)}
     "-DincludeScope=runtime",
   ], { cwd: dir });
   if (res.code !== 0) {
-    throw new UserError(`Could not download Kafka with Maven:\n${res.output.slice(-2000)}`);
+    await installFailed(
+      paths,
+      `download Apache Kafka ${VERSIONS.kafka} from Maven Central`,
+      res.output,
+      "check the network or the mirrors in ~/.m2/settings.xml",
+    );
   }
   await Deno.writeTextFile(`${libs}/.complete`, new Date().toISOString());
   return libs;
@@ -384,7 +417,12 @@ export async function versitygwBinary(paths: StackPaths, say: (s: string) => voi
     `github.com/versity/versitygw/cmd/versitygw@${VERSIONS.versitygw}`,
   ], { env: { GOBIN: dir } });
   if (res.code !== 0) {
-    throw new UserError(`Could not build versitygw with go install:\n${res.output.slice(-2000)}`);
+    await installFailed(
+      paths,
+      `build versitygw ${VERSIONS.versitygw} with go install`,
+      res.output,
+      "check the network or GOPROXY",
+    );
   }
   return bin;
 }
@@ -401,125 +439,103 @@ async function prepareS3(paths: StackPaths, cfg: Config, say: (s: string) => voi
   };
 }
 
-/** Finds the ClickHouse server binary, installing Debian's package when missing and possible. */
-async function clickhouseBinary(say: (s: string) => void): Promise<string[]> {
-  const find = async () => {
-    const server = await which("clickhouse-server") ??
-      (await exists("/usr/sbin/clickhouse-server") ? "/usr/sbin/clickhouse-server" : undefined);
-    if (server) return [server];
-    const single = await which("clickhouse");
-    return single ? [single, "server"] : undefined;
-  };
-  const found = await find();
-  if (found) return found;
-  const apt = await which("apt-get");
-  const root = Deno.uid() === 0;
-  const sudo = root ? undefined : await which("sudo");
-  if (!apt || (!root && !sudo)) {
+/** Checks for Python 3.9+ with pip and returns the `python3` path. */
+async function needPython(): Promise<string> {
+  const python = await which("python3");
+  const how = "install it (Debian/Ubuntu: `apt-get install python3 python3-pip`) and run again";
+  if (!python) {
     throw new PrerequisiteError(
-      "ClickHouse is not installed: install it (Debian/Ubuntu: `sudo apt-get install clickhouse-server`; elsewhere see https://clickhouse.com/docs/install) and run again.",
+      `ClickHouse comes from PyPI and needs Python 3.9 or newer; \`python3\` was not found: ${how}.`,
     );
   }
-  say("installing clickhouse-server with apt-get (once)…");
-  const pre = root ? [] : ["-n", apt];
-  const cmd = root ? apt : sudo!;
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  let res = await run(cmd, [
-    ...pre,
-    "install",
-    "-y",
-    "--no-install-recommends",
-    "clickhouse-server",
-  ], {
-    env,
-  });
-  if (res.code !== 0) {
-    await run(cmd, [...pre, "update"], { env });
-    res = await run(
-      cmd,
-      [...pre, "install", "-y", "--no-install-recommends", "clickhouse-server"],
-      {
-        env,
-      },
-    );
+  const v = await run(python, ["-c", "import sys, pip; print(sys.version_info[1])"]);
+  if (v.code !== 0) {
+    throw new PrerequisiteError(`ClickHouse comes from PyPI and needs pip for python3: ${how}.`);
   }
-  const after = await find();
-  if (res.code !== 0 || !after) {
+  if (Number(v.output.trim()) < 9) {
     throw new PrerequisiteError(
-      `ClickHouse is not installed and apt-get could not install it: run \`sudo apt-get install clickhouse-server\` yourself.\n${
-        res.output.slice(-1000)
-      }`,
+      `ClickHouse needs Python 3.9 or newer, found 3.${v.output.trim()}.`,
     );
   }
-  return after;
+  return python;
 }
 
-function xmlEscape(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+/**
+ * Installs one PyPI package (without its dependencies unless `deps`) into the
+ * cache with pip, once, and returns its directory (for `PYTHONPATH`). pip's own
+ * settings apply (`PIP_INDEX_URL`, `~/.config/pip/pip.conf`).
+ *
+ * @example
+ * ```ts
+ * const dir = await pythonPackage(defaultPaths(), "chdb-core", "26.9.0", console.log);
+ * ```
+ */
+export async function pythonPackage(
+  paths: StackPaths,
+  name: string,
+  version: string,
+  say: (s: string) => void,
+  deps = false,
+): Promise<string> {
+  const dir = `${paths.cache}/python/${name}-${version}`;
+  if (await exists(`${dir}/.complete`)) return dir;
+  const python = await needPython();
+  say(`downloading ${name} ${version} from PyPI (once)…`);
+  const partial = `${dir}.partial`;
+  await Deno.remove(partial, { recursive: true }).catch(() => {});
+  const res = await run(python, [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-input",
+    "--retries=1",
+    "--timeout=60",
+    ...(deps ? [] : ["--no-deps"]),
+    "--target",
+    partial,
+    `${name}==${version}`,
+  ]);
+  if (res.code !== 0) {
+    await installFailed(
+      paths,
+      `download ${name} ${version} from PyPI`,
+      res.output,
+      "check the network or PIP_INDEX_URL",
+    );
+  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.rename(partial, dir);
+  await Deno.writeTextFile(`${dir}/.complete`, new Date().toISOString());
+  return dir;
 }
+
+/** The server script that serves chdb-core's engine over HTTP. */
+const CLICKHOUSE_SERVER = new URL("./stack/clickhouse_server.py", import.meta.url).pathname;
+/** The Kafka settings every ClickHouse of ours gets (the compose file mounts the same file). */
+const CLICKHOUSE_KAFKA_XML = new URL("../sql/clickhouse/docker-kafka.xml", import.meta.url)
+  .pathname;
 
 async function prepareClickhouse(paths: StackPaths, cfg: Config, say: (s: string) => void) {
-  const bin = await clickhouseBinary(say);
+  const python = await needPython();
+  const pkg = await pythonPackage(paths, "chdb-core", VERSIONS.chdbCore, say);
   const { host, port } = hostPortOf("clickhouse", cfg);
   const dir = `${paths.state}/clickhouse`;
-  for (const d of ["data", "tmp", "user_files", "format_schemas", "log"]) {
-    await Deno.mkdir(`${dir}/${d}`, { recursive: true });
-  }
-  // The native TCP port would default to 9000, where the S3 server listens.
-  const tcpPort = port + 1; // 8123 → 8124
-  await Deno.writeTextFile(
-    `${dir}/config.xml`,
-    `<?xml version="1.0"?>
-<yandex>
-  <logger>
-    <level>information</level>
-    <log>${dir}/log/clickhouse-server.log</log>
-    <errorlog>${dir}/log/clickhouse-server.err.log</errorlog>
-    <size>100M</size>
-    <count>2</count>
-  </logger>
-  <listen_host>${xmlEscape(host)}</listen_host>
-  <http_port>${port}</http_port>
-  <tcp_port>${tcpPort}</tcp_port>
-  <path>${dir}/data/</path>
-  <tmp_path>${dir}/tmp/</tmp_path>
-  <user_files_path>${dir}/user_files/</user_files_path>
-  <format_schema_path>${dir}/format_schemas/</format_schema_path>
-  <users_config>${dir}/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <max_concurrent_queries>100</max_concurrent_queries>
-  <kafka>
-    <auto_offset_reset>smallest</auto_offset_reset>
-  </kafka>
-</yandex>
-`,
-  );
-  await Deno.writeTextFile(
-    `${dir}/users.xml`,
-    `<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
-    <${xmlEscape(cfg.clickhouse.user)}>
-      <password>${xmlEscape(cfg.clickhouse.password)}</password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </${xmlEscape(cfg.clickhouse.user)}>
-  </users>
-  <quotas><default></default></quotas>
-</yandex>
-`,
-  );
-  return { argv: [...bin, `--config-file=${dir}/config.xml`], env: {} };
+  await Deno.mkdir(`${dir}/config.d`, { recursive: true });
+  await Deno.copyFile(CLICKHOUSE_KAFKA_XML, `${dir}/config.d/kafka.xml`);
+  return {
+    argv: [
+      python,
+      CLICKHOUSE_SERVER,
+      `${pkg}/chdb/_chdb.abi3.so`,
+      dir,
+      host,
+      String(port),
+    ],
+    // Credentials through the environment, so they never appear in `ps`.
+    env: { CLICKHOUSE_USER: cfg.clickhouse.user, CLICKHOUSE_PASSWORD: cfg.clickhouse.password },
+  };
 }
 
 const PREPARE: Record<
@@ -612,16 +628,22 @@ export async function upService(
   say(`up at ${endpoint} (pid ${pid})`);
 }
 
-/** Brings every service up (in parallel) and creates the default bucket. */
-export async function up(paths: StackPaths, cfg: Config, opts: UpOptions): Promise<void> {
+/** Brings services up (in parallel; all by default) and creates the default bucket. */
+export async function up(
+  paths: StackPaths,
+  cfg: Config,
+  opts: UpOptions,
+  only: readonly ServiceName[] = SERVICES,
+): Promise<void> {
   await Deno.mkdir(paths.state, { recursive: true });
-  const results = await Promise.allSettled(SERVICES.map((s) => upService(paths, cfg, s, opts)));
+  const results = await Promise.allSettled(only.map((s) => upService(paths, cfg, s, opts)));
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed.length > 0) {
     const [first, ...rest] = failed.map((f) => f.reason);
     for (const r of rest) opts.say(`error: ${(r as Error).message}`);
     throw first;
   }
+  if (!only.includes("s3")) return;
   const client = createS3Client(cfg.s3);
   try {
     if (await ensureBucket(client, cfg.s3.bucket)) {

@@ -55,7 +55,7 @@ await runMain(async () => {
     drop: values.drop ?? false,
   });
   console.log(
-    `ClickHouse ${report.version} at ${client.url} (SQL variant ${report.variant}), ` +
+    `ClickHouse ${report.version} at ${client.url}, ` +
       `Kafka ${brokers.join(",")}`,
   );
   for (const s of report.steps) {

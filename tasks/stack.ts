@@ -68,6 +68,7 @@ runMain(async () => {
         cfg,
         timeoutSec,
         say: quiet,
+        services,
       });
       return 0;
     }

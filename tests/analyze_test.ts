@@ -11,7 +11,9 @@ import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
 import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/s3.ts";
 import { type Cell, Lake, s3Root } from "../lib/duckdb.ts";
 import { REPORTS, rowObjects, runReport } from "../lib/reports.ts";
-import { runTask, testConfig, uniqueName } from "./helpers.ts";
+import { ensureStack, runTask, testConfig, uniqueName } from "./helpers.ts";
+
+await ensureStack();
 
 const N = 6000;
 const PARTITIONS = 3;

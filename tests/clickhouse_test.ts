@@ -3,7 +3,7 @@
  * own topics, consumer groups and table prefix, and drops them afterwards.
  */
 import assert from "node:assert/strict";
-import { CompressionTypes } from "kafkajs";
+import { type Admin, CompressionTypes, type Producer } from "kafkajs";
 import { loadConfig } from "../lib/config.ts";
 import { UserError } from "../lib/cli.ts";
 import { compressionType, createKafka } from "../lib/kafka.ts";
@@ -17,6 +17,10 @@ import {
   listQueries,
   runQuery,
 } from "../lib/clickhouse.ts";
+import { defaultPaths, down, upService } from "../lib/stack.ts";
+import { ensureStack, stopsService, waitFor } from "./helpers.ts";
+
+await ensureStack();
 
 const config = loadConfig();
 const client = new ClickHouseClient(config.clickhouse);
@@ -74,9 +78,9 @@ Deno.test(
 
       await t.step("init creates every object, a second init changes nothing", async () => {
         const first = await initClickHouse(client, names);
-        assert.deepEqual(first.steps.map((s) => s.status), Array(6).fill("created"));
+        assert.deepEqual(first.steps.map((s) => s.status), Array(9).fill("created"));
         const second = await initClickHouse(client, names);
-        assert.deepEqual(second.steps.map((s) => s.status), Array(6).fill("exists"));
+        assert.deepEqual(second.steps.map((s) => s.status), Array(9).fill("exists"));
         assert.deepEqual(second.steps.map((s) => s.name), first.steps.map((s) => s.name));
       });
 
@@ -241,8 +245,8 @@ Deno.test("clickhouse: --drop recreates the objects", opts, async () => {
       `INSERT INTO ${names.prefix}easy_consumer_phys VALUES ('u', 'f', 'l', 'm', 't')`,
     );
     const r = await initClickHouse(client, { ...names, drop: true });
-    assert.equal(r.steps.filter((s) => s.status === "dropped").length, 6);
-    assert.equal(r.steps.filter((s) => s.status === "created").length, 6);
+    assert.equal(r.steps.filter((s) => s.status === "dropped").length, 9);
+    assert.equal(r.steps.filter((s) => s.status === "created").length, 9);
     assert.equal(await count(`${names.prefix}easy_consumer_phys`), 0);
   } finally {
     await dropClickHouse(client, names);
@@ -286,4 +290,143 @@ Deno.test("clickhouse: query --prefix is validated before it reaches SQL", opts,
     r.stderr,
     'error: table prefix "x; DROP TABLE y --" must be letters, digits and _ and not start with a digit\n',
   );
+});
+
+/** True once `group` has committed every partition of `topic` up to its end offset. */
+async function caughtUp(admin: Admin, group: string, topic: string): Promise<boolean> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId: group, topics: [topic] }),
+  ]);
+  const done = new Map(
+    committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
+  );
+  return ends.every((e) => done.get(e.partition) === Number(e.high));
+}
+
+/** Produces `n` generated music events (seeded) to `topic`, as the producer writes them. */
+async function produceMusic(producer: Producer, topic: string, n: number, seed: number) {
+  const gen = new EventGenerator({ seed, users: 20, tracks: 50 });
+  await producer.send({
+    topic,
+    compression: compressionType("zstd"),
+    messages: Array.from({ length: n }, () => {
+      const e = gen.next();
+      return { key: e.event_param.user_id, value: new TextDecoder().decode(encodeEvent(e)) };
+    }),
+  });
+}
+
+Deno.test(
+  "clickhouse: a bad message on either topic lands in kafka_errors and ingestion goes on",
+  opts,
+  async () => {
+    const names = isolated();
+    const p = names.prefix;
+    const kafka = createKafka({ brokers: config.kafkaBrokers });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ idempotent: true });
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic: names.musicTopic, numPartitions: 1 }, {
+          topic: names.easyTopic,
+          numPartitions: 1,
+        }],
+        waitForLeaders: true,
+      });
+      await initClickHouse(client, names);
+      await producer.connect();
+      await produceMusic(producer, names.musicTopic, 50, 1); // offsets 0..49
+      await producer.send({ topic: names.musicTopic, messages: [{ value: "not json {" }] }); // 50
+      await produceMusic(producer, names.musicTopic, 30, 2); // 51..80
+      const person = (i: number) =>
+        JSON.stringify({
+          uuid: crypto.randomUUID(),
+          first_name: "Anna",
+          last_name: `L${i}`,
+          middle_name: "M",
+          timestamp: "2026-01-01T00:00:00Z",
+        });
+      await producer.send({
+        topic: names.easyTopic,
+        messages: [{ value: person(0) }, { value: '{"uuid": ' }, { value: person(2) }],
+      });
+      const errorsOf = async () =>
+        (await client.query<{ topic: string; partition: number; offset: number; error: string }>(
+          `SELECT topic, partition, offset, raw_message, error FROM ${p}kafka_errors ORDER BY topic`,
+        )).data;
+      let errors = await errorsOf();
+      const deadline = Date.now() + 60_000;
+      while (errors.length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        errors = await errorsOf();
+      }
+      assert.deepEqual(
+        errors.map((e) => [e.topic, Number(e.partition), Number(e.offset)]).sort(),
+        [[names.easyTopic, 0, 1], [names.musicTopic, 0, 50]].sort(),
+      );
+      for (const e of errors) assert.ok(e.error.length > 0, "the reason is kept");
+      assert.ok(
+        errors.some((e) => (e as unknown as { raw_message: string }).raw_message === "not json {"),
+      );
+      // Everything around the bad messages arrives.
+      assert.equal(await waitForCount(`${p}music_consumer_phys`, 80), 80);
+      assert.equal(await waitForCount(`${p}easy_consumer_phys`, 2), 2);
+    } finally {
+      await producer.disconnect().catch(() => {});
+      await dropClickHouse(client, names);
+      await admin.deleteTopics({ topics: [names.musicTopic, names.easyTopic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  },
+);
+
+Deno.test({
+  ...await stopsService(
+    "clickhouse: a restart resumes from the committed offsets within seconds, no duplicates",
+    "clickhouse",
+  ),
+  ...opts,
+}, async () => {
+  const names = isolated();
+  const p = names.prefix;
+  const paths = defaultPaths();
+  const kafka = createKafka({ brokers: config.kafkaBrokers });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true });
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic: names.musicTopic, numPartitions: 3 }, { topic: names.easyTopic }],
+      waitForLeaders: true,
+    });
+    await initClickHouse(client, names);
+    await producer.connect();
+    await produceMusic(producer, names.musicTopic, 500, 3);
+    assert.equal(await waitForCount(`${p}music_consumer_phys`, 500), 500);
+    assert.ok(
+      await waitFor(() => caughtUp(admin, names.musicGroup!, names.musicTopic), 60_000),
+      "ClickHouse committed what it stored",
+    );
+
+    await down(paths, () => {}, ["clickhouse"]);
+    await produceMusic(producer, names.musicTopic, 300, 4); // arrives while ClickHouse is down
+    const restarted = Date.now();
+    await upService(paths, config, "clickhouse", { timeoutSec: 120, say: () => {} });
+    assert.equal(await waitForCount(`${p}music_consumer_phys`, 800, 90_000), 800);
+    console.log(`  resumed after ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
+    assert.ok(
+      await waitFor(() => caughtUp(admin, names.musicGroup!, names.musicTopic), 60_000),
+      "ClickHouse committed everything after the restart",
+    );
+    // Every offset is committed, so nothing is left to arrive: the count is final.
+    assert.equal(await count(`${p}music_consumer_phys`), 800, "no duplicates");
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await upService(paths, config, "clickhouse", { timeoutSec: 120, say: () => {} });
+    await dropClickHouse(client, names);
+    await admin.deleteTopics({ topics: [names.musicTopic, names.easyTopic] }).catch(() => {});
+    await admin.disconnect();
+  }
 });

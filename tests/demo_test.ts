@@ -7,7 +7,15 @@ import assert from "node:assert/strict";
 import { ClickHouseClient, clickhouseGroups, dropClickHouse } from "../lib/clickhouse.ts";
 import { createKafka } from "../lib/kafka.ts";
 import type { StatusReport } from "../lib/status.ts";
-import { deleteTestPrefix as deletePrefix, runTask, testConfig, uniqueName } from "./helpers.ts";
+import {
+  deleteTestPrefix as deletePrefix,
+  ensureStack,
+  runTask,
+  testConfig,
+  uniqueName,
+} from "./helpers.ts";
+
+await ensureStack();
 
 const cfg = testConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import { createKafka, topicEndOffsetSum } from "../lib/kafka.ts";
 import { PersonGenerator } from "../lib/people.ts";
+import { ensureStack } from "./helpers.ts";
+
+await ensureStack();
 
 const cfg = loadConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -1,10 +1,13 @@
 /**
- * Shared helpers for integration tests: unique names and subprocess runs of tasks.
+ * Shared helpers for integration tests: the stack they run against, unique
+ * names and subprocess runs of tasks.
  *
  * @module
  */
 import { type Config, loadConfig } from "../lib/config.ts";
+import { chooseStack, prepareStack } from "../lib/harness.ts";
 import { createS3Client, deletePrefix } from "../lib/s3.ts";
+import { defaultPaths, ourPid, type ServiceName } from "../lib/stack.ts";
 
 /** The project root (where deno.json is). */
 export const ROOT = new URL("../", import.meta.url).pathname;
@@ -12,6 +15,38 @@ export const ROOT = new URL("../", import.meta.url).pathname;
 /** A name no other test run uses: `prefix-<8 hex>`. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+let stack: Promise<void> | undefined;
+
+/**
+ * Makes the stack answer before a test module uses it, the way testcontainers
+ * would: the first call brings up what `STACK` says (native by default, using
+ * whatever already answers), later calls reuse that. So `deno test -P` works
+ * from a fresh clone, as `deno task test` does.
+ */
+export function ensureStack(): Promise<void> {
+  stack ??= prepareStack(chooseStack((k) => Deno.env.get(k)), {
+    paths: defaultPaths(),
+    cfg: loadConfig(),
+    timeoutSec: 300,
+    say: (line) => console.error(`stack: ${line.trim()}`),
+  });
+  return stack;
+}
+
+/**
+ * For a test that stops `service`: whether it may run here (only when the
+ * service is this checkout's own native process) and, when not, the reason in
+ * its name, so the run reports it as ignored rather than failed or passed.
+ */
+export async function stopsService(
+  name: string,
+  service: ServiceName,
+): Promise<{ name: string; ignore: boolean }> {
+  await ensureStack();
+  if (await ourPid(defaultPaths(), service)) return { name, ignore: false };
+  return { name: `${name} [ignored: ${service} is not this checkout's own stack]`, ignore: true };
 }
 
 /** Settings as the tasks see them. */

@@ -8,6 +8,9 @@ import { loadConfig } from "../lib/config.ts";
 import { decodeEvent, EventGenerator, eventJson } from "../lib/events.ts";
 import { consumeTopic, createKafka, topicEndOffsetSum } from "../lib/kafka.ts";
 import { startProducer } from "../lib/producer.ts";
+import { ensureStack } from "./helpers.ts";
+
+await ensureStack();
 
 const cfg = loadConfig();
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: "produce-test" });

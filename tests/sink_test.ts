@@ -6,9 +6,11 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { DuckDBInstance } from "@duckdb/node-api";
 import { createKafka } from "../lib/kafka.ts";
 import { createS3Client, getObject } from "../lib/s3.ts";
-import { defaultPaths, down, ourPid, upService } from "../lib/stack.ts";
-import { ROOT, testConfig, uniqueName } from "./helpers.ts";
+import { defaultPaths, down, upService } from "../lib/stack.ts";
+import { ensureStack, ROOT, stopsService, testConfig, uniqueName } from "./helpers.ts";
 import { produceEvents, type RawMessage, storedCoordinates } from "./sink_helpers.ts";
+
+await ensureStack();
 
 const cfg = testConfig();
 
@@ -119,12 +121,13 @@ Deno.test("sink: SIGKILL at random moments, restarted each time → exactly-once
   await assertExactlyOnce(topic, 200_000);
 });
 
-Deno.test("sink: S3 stopped for 30 s mid-run → no loss, no duplicate, bounded memory", async (t) => {
+Deno.test({
+  ...await stopsService(
+    "sink: S3 stopped for 30 s mid-run → no loss, no duplicate, bounded memory",
+    "s3",
+  ),
+}, async () => {
   const paths = defaultPaths();
-  if (!(await ourPid(paths, "s3"))) {
-    t.name; // The S3 server is external (e.g. docker compose): we cannot stop it.
-    throw new Error("this test needs the native stack's S3 server (deno task stack up)");
-  }
   const topic = uniqueName("sink-s3down");
   await produceEvents(topic, 60_000, { partitions: 3, seed: 3 });
   const p = await startSink(sinkFlags(topic, ["--max-records", "2000", "--until-idle", "5s"]));
@@ -152,11 +155,13 @@ Deno.test("sink: S3 stopped for 30 s mid-run → no loss, no duplicate, bounded 
   assert(peakKb < 700_000, `peak RSS ${peakKb} kB while S3 was down`);
 });
 
-Deno.test("sink: Kafka stopped for 20 s mid-run → the sink resumes by itself, exactly-once", async () => {
+Deno.test({
+  ...await stopsService(
+    "sink: Kafka stopped for 20 s mid-run → the sink resumes by itself, exactly-once",
+    "kafka",
+  ),
+}, async () => {
   const paths = defaultPaths();
-  if (!(await ourPid(paths, "kafka"))) {
-    throw new Error("this test needs the native stack's Kafka (deno task stack up)");
-  }
   const topic = uniqueName("sink-kdown");
   await produceEvents(topic, 60_000, { partitions: 3, seed: 21 });
   const p = await startSink(sinkFlags(topic, ["--max-records", "2000", "--until-idle", "5s"]));

@@ -6,8 +6,18 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import type { Kafka } from "kafkajs";
 import { createKafka } from "../lib/kafka.ts";
 import { createS3Client, getObject, listObjects, putObject } from "../lib/s3.ts";
-import { defaultPaths, ourPid } from "../lib/stack.ts";
-import { ROOT, runTask, testConfig, uniqueName, waitFor } from "./helpers.ts";
+import { defaultPaths, ourPid, pythonPackage } from "../lib/stack.ts";
+import {
+  ensureStack,
+  ROOT,
+  runTask,
+  stopsService,
+  testConfig,
+  uniqueName,
+  waitFor,
+} from "./helpers.ts";
+
+await ensureStack();
 
 const cfg = testConfig();
 
@@ -75,6 +85,28 @@ Deno.test("clickhouse: answers a query as the configured user", async () => {
   assert(/^\d+\.\d+/.test((await ch("SELECT version()")).trim()));
 });
 
+Deno.test("clickhouse: a wrong password is refused, and without one no table is readable", async () => {
+  const table = uniqueName("auth").replaceAll("-", "_");
+  await ch(`CREATE TABLE ${table} (x UInt8) ENGINE = Memory`);
+  try {
+    const asUser = (auth: string | undefined) =>
+      fetch(`${cfg.clickhouse.url}/`, {
+        method: "POST",
+        body: `SELECT count() FROM ${table}`,
+        headers: auth ? { Authorization: `Basic ${btoa(auth)}` } : {},
+      }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const wrong = await asUser(`${cfg.clickhouse.user}:${cfg.clickhouse.password}-wrong`);
+    assert(wrong.status >= 400 && /Code: 516/.test(wrong.body), wrong.body);
+    for (const auth of [undefined, "default:"]) {
+      const r = await asUser(auth);
+      assert(r.status >= 400 && /Code: (497|516|192|194)/.test(r.body), `${auth}: ${r.body}`);
+    }
+    assertEquals((await asUser(`${cfg.clickhouse.user}:${cfg.clickhouse.password}`)).body, "0\n");
+  } finally {
+    await ch(`DROP TABLE IF EXISTS ${table}`);
+  }
+});
+
 Deno.test("clickhouse: a Kafka-engine table reads a message from our broker", async () => {
   const topic = uniqueName("smoke-ch");
   const table = topic.replaceAll("-", "_");
@@ -109,13 +141,12 @@ Deno.test("clickhouse: a Kafka-engine table reads a message from our broker", as
   }
 });
 
-Deno.test("stack: status reports a killed service down and up brings it back", async () => {
+Deno.test({
+  ...await stopsService("stack: status reports a killed service down and up brings it back", "s3"),
+}, async () => {
   const paths = defaultPaths();
   const pid = await ourPid(paths, "s3");
-  if (pid === undefined) {
-    // The S3 server is not ours (e.g. docker compose): nothing of ours to kill.
-    return;
-  }
+  assert(pid !== undefined, "the S3 server is no longer ours");
   Deno.kill(pid, "SIGKILL");
   await waitFor(async () => (await ourPid(paths, "s3")) === undefined, 10_000, 100);
   const status = await runTask("stack", ["status", "s3"]);
@@ -127,16 +158,110 @@ Deno.test("stack: status reports a killed service down and up brings it back", a
   assertEquals(again.code, 0, again.stdout + again.stderr);
 });
 
-Deno.test("docker-compose.yaml is a valid compose file", async () => {
-  const out = await new Deno.Command("docker-compose", {
-    args: ["-f", `${ROOT}docker-compose.yaml`, "config", "-q"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+Deno.test("docker-compose.yaml is a valid compose file (compose-spec schema)", async () => {
+  // No Docker here: the file is checked against the Compose Specification's JSON schema by
+  // check-jsonschema, from PyPI into the stack's cache.
+  const tool = await pythonPackage(defaultPaths(), "check-jsonschema", "0.39.0", () => {}, true);
+  const validate = (file: string) =>
+    new Deno.Command("python3", {
+      args: ["-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", file],
+      env: { PYTHONPATH: tool },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const out = await validate(`${ROOT}docker-compose.yaml`);
+  assertEquals(
+    out.code,
+    0,
+    new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+  );
+  // The validator does reject a broken file.
+  const broken = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(broken, "services:\n  a:\n    image: x\n    portz: [1]\n");
+  const bad = await validate(broken);
+  await Deno.remove(broken);
+  assertEquals(bad.code, 1, "an unknown key is refused");
   const text = await Deno.readTextFile(`${ROOT}docker-compose.yaml`);
   for (const port of ["9092:9092", "19092:19092", "8080:8080", "9000:9000", "8123:8123"]) {
     assert(text.includes(`"${port}"`), `compose publishes ${port}`);
   }
   assert(!/zookeeper/i.test(text.replace(/^#.*$/gm, "")), "no ZooKeeper");
+});
+
+/** A port nothing listens on (bound and closed). */
+function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** `stack up clickhouse` against a free port with a fresh cache and state, and `env`. */
+async function upClickhouseFresh(env: Record<string, string>) {
+  const dir = await Deno.makeTempDir({ prefix: "stack-fresh-" });
+  try {
+    return await runTask("stack", ["up", "clickhouse"], {
+      STACK_CACHE_DIR: `${dir}/cache`,
+      STACK_STATE_DIR: `${dir}/state`,
+      CLICKHOUSE_URL: `http://127.0.0.1:${closedPort()}`,
+      ...env,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("stack up: a failed download (unreachable PyPI mirror) is one sentence", async () => {
+  const res = await upClickhouseFresh({ PIP_INDEX_URL: `http://127.0.0.1:${closedPort()}/simple` });
+  assertEquals(res.code, 1, res.stdout + res.stderr);
+  const lines = res.stderr.trim().split("\n");
+  assertEquals(lines.length, 1, res.stderr);
+  assert(
+    /^error: Could not download chdb-core 26\.9\.0 from PyPI: .+ \(check the network or PIP_INDEX_URL; full output in .+\)$/
+      .test(lines[0]!),
+    lines[0],
+  );
+});
+
+Deno.test("stack up: a missing prerequisite (python3) is one sentence", async () => {
+  // A PATH with the shell and ps, but no python3.
+  const bin = await Deno.makeTempDir({ prefix: "stack-path-" });
+  try {
+    for (const tool of ["sh", "ps"]) {
+      const path = new TextDecoder().decode(
+        (await new Deno.Command("sh", { args: ["-c", `command -v ${tool}`], stdout: "piped" })
+          .output()).stdout,
+      ).trim();
+      await Deno.symlink(path, `${bin}/${tool}`);
+    }
+    const res = await upClickhouseFresh({ PATH: bin });
+    assertEquals(res.code, 1, res.stdout + res.stderr);
+    assertEquals(
+      res.stderr,
+      "error: ClickHouse comes from PyPI and needs Python 3.9 or newer; `python3` was not found: " +
+        "install it (Debian/Ubuntu: `apt-get install python3 python3-pip`) and run again.\n",
+    );
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
+});
+
+Deno.test("stack up: a port taken by another program is one sentence", async () => {
+  const squatter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (squatter.addr as Deno.NetAddr).port;
+  // Accept and drop connections, as a program that is not ClickHouse would.
+  (async () => {
+    for await (const c of squatter) c.close();
+  })().catch(() => {});
+  try {
+    const res = await upClickhouseFresh({ CLICKHOUSE_URL: `http://127.0.0.1:${port}` });
+    assertEquals(res.code, 1, res.stdout + res.stderr);
+    assertEquals(
+      res.stderr,
+      `error: clickhouse: 127.0.0.1:${port} is in use by another program that does not answer ` +
+        "as clickhouse (check the port, or the credentials in .env)\n",
+    );
+  } finally {
+    squatter.close();
+  }
 });

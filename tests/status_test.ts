@@ -7,8 +7,16 @@ import { createKafka } from "../lib/kafka.ts";
 import { createS3Client, listObjects } from "../lib/s3.ts";
 import { Sink } from "../lib/sink.ts";
 import type { StatusReport } from "../lib/status.ts";
-import { deleteTestPrefix as deletePrefix, runTask, testConfig, uniqueName } from "./helpers.ts";
+import {
+  deleteTestPrefix as deletePrefix,
+  ensureStack,
+  runTask,
+  testConfig,
+  uniqueName,
+} from "./helpers.ts";
 import { produceEvents } from "./sink_helpers.ts";
+
+await ensureStack();
 
 const cfg = testConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };

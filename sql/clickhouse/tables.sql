@@ -1,4 +1,4 @@
--- MergeTree tables that keep what the Kafka-engine tables read (portable: 18.16 and modern).
+-- MergeTree tables that keep what the Kafka-engine tables read.
 -- Placeholders {{name}} are filled in by lib/clickhouse.ts (identifiers are validated).
 
 -- Person records from the easy producer, columns as in the seed.
@@ -13,7 +13,7 @@ ORDER BY (uuid);
 
 -- Music events: the seed's columns (event_param, event_timestamp as JSON text, uuid),
 -- plus typed columns (one per EVENT_COLUMNS entry of lib/events.ts) so queries need no JSON
--- parsing. ipv4 is a String: 18.16 has no IPv4 type.
+-- parsing. ipv4 stays a String, as the seed has it.
 CREATE TABLE IF NOT EXISTS {{prefix}}music_consumer_phys (
     event_param String,
     event_timestamp String,

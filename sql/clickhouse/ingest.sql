@@ -1,7 +1,6 @@
--- Kafka-engine tables and materialized views for ClickHouse 21.6 and later (docker compose).
--- Same tables as v18/, plus kafka_handle_error_mode = 'stream': a message that cannot be
--- parsed goes to {{prefix}}kafka_errors with its coordinates and the reason, instead of
--- stalling ingestion (which is what 18.16 does).
+-- Kafka-engine tables and materialized views (ClickHouse 21.6 and later: the native stack's 26.x
+-- and the compose file's 25.8). kafka_handle_error_mode = 'stream': a message that cannot be
+-- parsed goes to {{prefix}}kafka_errors with its coordinates and the reason, and ingestion goes on.
 
 CREATE TABLE IF NOT EXISTS {{prefix}}kafka_errors (
     topic String,
@@ -66,7 +65,6 @@ AS SELECT
     JSONExtractInt(event_timestamp, 'ts') AS ts,
     JSONExtractInt(event_timestamp, 'ts_ms') AS ts_ms,
     toDateTime(ts) AS event_time,
-    -- Every column explicit, as in v18/ (18.16 fills no DEFAULTs on that path).
     generateUUIDv4() AS uuid,
     now() AS ingested_at
 FROM {{prefix}}music_consumer

@@ -61,7 +61,7 @@ Deno.test("demo: isolated run agrees, writes the HTML, re-runs, leaves lag 0", o
     await t.step("second run adds 1,000: totals over the whole topic still agree", async () => {
       const res = await runTask("demo", ["--events", "1000", ...flags]);
       assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-      assert.match(res.stdout, /0 objects created, 6 already existed/);
+      assert.match(res.stdout, /0 objects created, 9 already existed/);
       assert.match(res.stdout, /✓ Analytics and ClickHouse agree: 6,000 events/);
       assert.match(res.stdout, /stored 1,000 new records/);
     });

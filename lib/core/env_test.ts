@@ -1,14 +1,7 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import {
-  cacheDir,
-  checkTopicName,
-  ConfigError,
-  DEFAULTS,
-  loadConfig,
-  parseBytes,
-  parseCount,
-  parseDuration,
-} from "./config.ts";
+import { cacheDir, DEFAULTS, loadConfig } from "./env.ts";
+import { ConfigError } from "./errors.ts";
+import { checkTopicName, parseBytes, parseCount, parseDuration } from "./flags.ts";
 
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 

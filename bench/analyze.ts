@@ -10,13 +10,15 @@
  * deno run --env-file=.env -A bench/analyze.ts [--events 10000000] [--file-rows 100000]
  *   [--partitions 3] [--users 10000] [--tracks 100000] [--runs 3] [--keep] [--json FILE]
  */
-import { parseCommand } from "../lib/cli.ts";
-import { loadConfig, parseCount } from "../lib/config.ts";
-import { Lake, s3Root } from "../lib/duckdb.ts";
-import { EventGenerator } from "../lib/events.ts";
-import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
-import { REPORTS, runReport } from "../lib/reports.ts";
-import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/s3.ts";
+import { parseCommand } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { parseCount } from "../lib/core/flags.ts";
+import { Lake } from "../lib/lake/duckdb.ts";
+import { s3Root } from "../lib/lake/keys.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { encodeParquet, type SinkRow } from "../lib/lake/parquet.ts";
+import { REPORTS, runReport } from "../lib/lake/reports.ts";
+import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/lake/s3.ts";
 import { type BenchResult, fmtInt, median, parseOrExit, writeResult } from "./common.ts";
 
 const spec = {

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { isUserError, UserError } from "../lib/cli.ts";
-import { defaultPaths, kafkaLibs } from "../lib/stack.ts";
+import { isUserError, UserError } from "../lib/core/errors.ts";
+import { kafkaLibs } from "../lib/stack/installers.ts";
+import { defaultPaths } from "../lib/stack/stack.ts";
 
 /**
  * For benches written as top-level scripts: runs `parse` (flag parsing and

@@ -7,11 +7,11 @@
  *
  * deno run -A bench/parquet.ts [--rows 100000] [--runs 5] [--json FILE]
  */
-import { parseCommand } from "../lib/cli.ts";
-import { parseCount } from "../lib/config.ts";
+import { parseCommand } from "../lib/core/cli.ts";
+import { parseCount } from "../lib/core/flags.ts";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { EventGenerator } from "../lib/events.ts";
-import { encodeParquet, type ParquetCompression, type SinkRow } from "../lib/parquet.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { encodeParquet, type ParquetCompression, type SinkRow } from "../lib/lake/parquet.ts";
 import { type BenchResult, fmtInt, median, parseOrExit, writeResult } from "./common.ts";
 
 const spec = {

@@ -10,12 +10,16 @@
  *
  * @module
  */
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount } from "../lib/config.ts";
-import { EventGenerator, eventJson } from "../lib/events.ts";
-import { createKafka, topicEndOffsetSum, withKafkaErrors } from "../lib/kafka.ts";
-import { formatBytes, formatCount } from "../lib/progress.ts";
-import { parseCompression, startProducer } from "../lib/producer.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { parseCount } from "../lib/core/flags.ts";
+import { eventJson } from "../lib/events/codec.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { topicEndOffsetSum } from "../lib/kafka/admin.ts";
+import { createKafka, withKafkaErrors } from "../lib/kafka/client.ts";
+import { formatBytes, formatCount } from "../lib/core/progress.ts";
+import { parseCompression } from "../lib/kafka/produce_cli.ts";
+import { startProducer } from "../lib/kafka/producer.ts";
 import { type BenchResult, runKafkaTool, writeResult } from "./common.ts";
 
 const spec = {

@@ -7,9 +7,10 @@
  *
  * @module
  */
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
-import { formatElapsed } from "../lib/progress.ts";
-import { VERSIONS } from "../lib/stack.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { UserError } from "../lib/core/errors.ts";
+import { formatElapsed } from "../lib/core/progress.ts";
+import { VERSIONS } from "../lib/stack/installers.ts";
 import {
   type BenchResult,
   type Figure,

@@ -17,13 +17,17 @@
  */
 import { zstdDecompressSync } from "node:zlib";
 import { parquetReadObjects } from "hyparquet";
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount, parseDuration } from "../lib/config.ts";
-import { EventGenerator, eventJson } from "../lib/events.ts";
-import { createKafka, topicEndOffsetSum, withKafkaErrors } from "../lib/kafka.ts";
-import { formatBytes, formatCount } from "../lib/progress.ts";
-import { parseCompression, startProducer } from "../lib/producer.ts";
-import { createS3Client, deletePrefix, getObject, listObjects } from "../lib/s3.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { parseCount, parseDuration } from "../lib/core/flags.ts";
+import { eventJson } from "../lib/events/codec.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { topicEndOffsetSum } from "../lib/kafka/admin.ts";
+import { createKafka, withKafkaErrors } from "../lib/kafka/client.ts";
+import { formatBytes, formatCount } from "../lib/core/progress.ts";
+import { parseCompression } from "../lib/kafka/produce_cli.ts";
+import { startProducer } from "../lib/kafka/producer.ts";
+import { createS3Client, deletePrefix, getObject, listObjects } from "../lib/lake/s3.ts";
 import { type BenchResult, RssSampler, runKafkaTool, writeResult } from "./common.ts";
 
 const spec = {

@@ -5,19 +5,17 @@
  *
  * @module
  */
-import { dirname, isAbsolute, resolve } from "node:path";
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
-import { checkBucketName, loadConfig, parseCount } from "../lib/config.ts";
-import { Lake, parseDate, s3Root } from "../lib/duckdb.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { UserError } from "../lib/core/errors.ts";
+import { parseCount, parseDate } from "../lib/core/flags.ts";
 import {
-  findReport,
-  formatResults,
-  htmlReport,
-  type NamedResult,
-  reportRunner,
-  REPORTS,
-  SEED_REPORTS,
-} from "../lib/reports.ts";
+  analyze,
+  type AnalyzeOptions,
+  checkFormat,
+  checkReportNames,
+  reportList,
+} from "../lib/lake/analyze.ts";
+import { REPORTS } from "../lib/lake/reports.ts";
 
 const spec = {
   name: "analyze",
@@ -62,117 +60,30 @@ const spec = {
   ].join("\n"),
 } as const;
 
-/** `deno task` runs in the project root; relative paths are meant from where the user is. */
-function userPath(path: string): string {
-  return isAbsolute(path) ? path : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), path);
-}
+type Flags = ReturnType<typeof parseCommand<typeof spec.options>>["values"];
 
-/** Fails before any query runs when the file's directory is missing. */
-async function checkWritable(path: string): Promise<void> {
-  const dir = dirname(path);
-  const isDir = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
-  if (!isDir) throw new UserError(`Cannot write ${path}: directory ${dir} does not exist`);
-}
-
-async function writeOutput(path: string, text: string): Promise<void> {
-  try {
-    await Deno.writeTextFile(path, text);
-  } catch (e) {
-    throw new UserError(`Cannot write ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  console.error(`wrote ${path}`);
-}
-
-async function main(): Promise<number> {
-  const { values: v, positionals } = parseCommand(spec, Deno.args);
-  if (v.list) {
-    const w = Math.max(...REPORTS.map((r) => r.name.length)) + 2;
-    for (const r of REPORTS) console.log(`${r.name.padEnd(w)}${r.description}`);
-    return 0;
-  }
-  const format = v.format;
-  if (format !== "table" && format !== "json" && format !== "csv") {
-    throw new UserError(`--format has "${format}"; expected table, json or csv`);
-  }
-  for (const name of positionals) {
-    if (!findReport(name)) {
-      throw new UserError(
-        `Unknown report "${name}"; reports are: ${REPORTS.map((r) => r.name).join(", ")}`,
-      );
-    }
-  }
-  if (v.sql !== undefined && positionals.length > 0) {
+/** Flags → checked options, in the order the checks always ran. */
+function options(v: Flags, reports: string[]): AnalyzeOptions {
+  const format = checkFormat(v.format);
+  checkReportNames(reports);
+  if (v.sql !== undefined && reports.length > 0) {
     throw new UserError("Give either report names or --sql, not both");
   }
   const from = v.from === undefined ? undefined : parseDate(v.from, "--from");
   const to = v.to === undefined ? undefined : parseDate(v.to, "--to");
   if (from && to && from > to) throw new UserError(`--from ${from} is after --to ${to}`);
   const limit = v.limit === undefined ? undefined : parseCount(v.limit, "--limit", 1);
+  const { sql, out, html, bucket, prefix, dir } = v;
+  return { reports, format, from, to, limit, sql, out, html, bucket, prefix, dir };
+}
 
-  const out = v.out === undefined ? undefined : userPath(v.out);
-  const htmlPath = v.html === undefined ? undefined : userPath(v.html);
-  for (const path of [out, htmlPath]) if (path !== undefined) await checkWritable(path);
-
-  let root: string;
-  const config = loadConfig();
-  if (v.dir !== undefined) {
-    root = await Deno.realPath(userPath(v.dir)).catch(() => {
-      throw new UserError(`--dir "${v.dir}" does not exist`);
-    });
-  } else {
-    const bucket = checkBucketName(v.bucket ?? config.s3.bucket, "--bucket");
-    root = s3Root(bucket, v.prefix);
+async function main(): Promise<number> {
+  const { values, positionals } = parseCommand(spec, Deno.args);
+  if (values.list) {
+    console.log(reportList());
+    return 0;
   }
-
-  // What to print: the named reports, the ad-hoc query, or by default the seed's four
-  // (unless only --html was asked for).
-  const names = positionals.length > 0
-    ? positionals
-    : v.sql !== undefined || v.html !== undefined
-    ? []
-    : [...SEED_REPORTS];
-
-  const lake = await Lake.open({
-    root,
-    s3: config.s3,
-    ...(from ? { from } : {}),
-    ...(to ? { to } : {}),
-  });
-  try {
-    const run = reportRunner(lake, limit);
-    const results: NamedResult[] = [];
-    for (const name of names) results.push(await run(name));
-    if (v.sql !== undefined) {
-      results.push({ name: "sql", title: "Query", result: await lake.query(v.sql) });
-    }
-
-    if (results.length > 0) {
-      const text = formatResults(results, format);
-      if (out !== undefined) {
-        await writeOutput(out, text);
-      } else {
-        try {
-          await Deno.stdout.write(new TextEncoder().encode(text));
-        } catch (e) {
-          // `analyze … | head` closes the pipe early; that is not an error.
-          if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-        }
-      }
-    }
-
-    if (htmlPath !== undefined) {
-      const html = await htmlReport(lake, run, {
-        ...(positionals.length > 0 ? { names: positionals } : {}),
-        extra: v.sql !== undefined ? [results.at(-1)!] : [],
-        ...(from ? { from } : {}),
-        ...(to ? { to } : {}),
-      });
-      await writeOutput(htmlPath, html);
-    }
-  } finally {
-    lake.close();
-  }
-  return 0;
+  return await analyze(options(values, positionals));
 }
 
 if (import.meta.main) await runMain(main);

@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseHostPort } from "../lib/config.ts";
-import { ClickHouseClient, INGEST_DEFAULTS, initClickHouse } from "../lib/clickhouse.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { parseHostPort } from "../lib/core/flags.ts";
+import { ClickHouseClient } from "../lib/clickhouse/client.ts";
+import { describeInit, INGEST_DEFAULTS, initClickHouse } from "../lib/clickhouse/ingest.ts";
 
 const spec = {
   name: "clickhouse:init",
@@ -54,17 +56,5 @@ await runMain(async () => {
     prefix: values.prefix,
     drop: values.drop ?? false,
   });
-  console.log(
-    `ClickHouse ${report.version} at ${client.url}, ` +
-      `Kafka ${brokers.join(",")}`,
-  );
-  for (const s of report.steps) {
-    console.log(`  ${s.status.padEnd(8)} ${s.kind.padEnd(5)} ${s.name}`);
-  }
-  const count = (st: string) => report.steps.filter((s) => s.status === st).length;
-  const dropped = count("dropped");
-  console.log(
-    `${dropped ? `${dropped} dropped, ` : ""}${count("created")} created, ` +
-      `${count("exists")} already existed`,
-  );
+  for (const line of describeInit(report, client.url, brokers)) console.log(line);
 });

@@ -4,18 +4,18 @@
  *
  * @module
  */
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
-import { loadConfig } from "../lib/config.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { ClickHouseClient } from "../lib/clickhouse/client.ts";
+import { INGEST_DEFAULTS } from "../lib/clickhouse/ingest.ts";
 import {
-  checkTablePrefix,
-  ClickHouseClient,
-  formatResult,
-  INGEST_DEFAULTS,
+  chooseQueries,
   listQueries,
-  OUTPUT_FORMATS,
-  type OutputFormat,
-  runQuery,
-} from "../lib/clickhouse.ts";
+  parseOutputFormat,
+  queryList,
+  runQueries,
+} from "../lib/clickhouse/queries.ts";
+import { checkTablePrefix } from "../lib/clickhouse/sql.ts";
 
 const spec = {
   name: "clickhouse:query",
@@ -38,36 +38,14 @@ const spec = {
 
 await runMain(async () => {
   const { values, positionals } = parseCommand(spec, Deno.args);
-  const format = values.format as OutputFormat;
-  if (!OUTPUT_FORMATS.includes(format)) {
-    throw new UserError(`--format has "${values.format}"; expected ${OUTPUT_FORMATS.join(", ")}`);
-  }
+  const format = parseOutputFormat(values.format);
   const prefix = checkTablePrefix(values.prefix ?? INGEST_DEFAULTS.prefix);
   const queries = await listQueries();
   if (values.list) {
-    const w = Math.max(...queries.map((q) => q.name.length));
-    for (const q of queries) console.log(`${q.name.padEnd(w)}  ${q.description}`);
+    for (const line of queryList(queries)) console.log(line);
     return;
   }
-  const byName = new Map(queries.map((q) => [q.name, q]));
-  const chosen = positionals.length === 0 ? queries : positionals.map((n) => {
-    const q = byName.get(n);
-    if (!q) {
-      throw new UserError(`no query "${n}"; known: ${queries.map((x) => x.name).join(", ")}`);
-    }
-    return q;
-  });
+  const chosen = chooseQueries(queries, positionals);
   const client = new ClickHouseClient(loadConfig().clickhouse);
-  if (format === "json" && chosen.length > 1) {
-    // Several queries in JSON: one object keyed by query name, so the output stays one document.
-    const out: Record<string, unknown> = {};
-    for (const q of chosen) out[q.name] = (await runQuery(client, q, prefix)).data;
-    console.log(JSON.stringify(out, null, 2));
-    return;
-  }
-  for (const [i, q] of chosen.entries()) {
-    const result = await runQuery(client, q, prefix);
-    if (chosen.length > 1) console.log(`${i ? "\n" : ""}-- ${q.name}: ${q.description}`);
-    console.log(formatResult(result, format));
-  }
+  await runQueries(client, chosen, { prefix, format, print: (text) => console.log(text) });
 });

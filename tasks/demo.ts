@@ -6,13 +6,16 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { checkBucketName, loadConfig, parseCount, parseDuration } from "../lib/config.ts";
-import { resolveIngestOptions } from "../lib/clickhouse.ts";
-import { DEMO_DEFAULTS, runDemo } from "../lib/demo.ts";
-import { s3Root } from "../lib/duckdb.ts";
-import { chooseStack } from "../lib/harness.ts";
-import { defaultPaths } from "../lib/stack.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig, stackChoice, userCwd } from "../lib/core/env.ts";
+import { checkBucketName, parseCount, parseDuration } from "../lib/core/flags.ts";
+import { resolveIngestOptions } from "../lib/clickhouse/ingest.ts";
+import { s3Root } from "../lib/lake/keys.ts";
+import { chooseStack } from "../lib/stack/harness.ts";
+import { defaultPaths } from "../lib/stack/stack.ts";
+import { runDemo } from "../lib/ops/demo.ts";
+import { DEMO_DEFAULTS } from "../lib/ops/demo_options.ts";
+import { lineWriter } from "../lib/ops/lines.ts";
 
 const spec = {
   name: "demo",
@@ -56,7 +59,7 @@ const spec = {
 async function main(): Promise<number> {
   const { values: v } = parseCommand(spec, Deno.args);
   const cfg = loadConfig();
-  const stack = chooseStack((k) => Deno.env.get(k));
+  const stack = chooseStack((k) => k === "STACK" ? stackChoice() : undefined);
   const bucket = checkBucketName(v.bucket ?? cfg.s3.bucket, "--bucket");
   s3Root(bucket, v.prefix); // validates --prefix before anything starts
   const clickhousePrefix = resolveIngestOptions({
@@ -65,15 +68,7 @@ async function main(): Promise<number> {
     musicTopic: v.topic,
   }).prefix;
   // `deno task` runs in the project root; a relative --html is meant from where the user is.
-  const base = Deno.env.get("INIT_CWD") ?? Deno.cwd();
-  const html = isAbsolute(v.html) ? v.html : resolve(base, v.html);
-  const write = (stream: typeof Deno.stdout) => (line: string) => {
-    try {
-      stream.writeSync(new TextEncoder().encode(line + "\n"));
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-    }
-  };
+  const html = isAbsolute(v.html) ? v.html : resolve(userCwd(), v.html);
   return await runDemo({
     cfg,
     paths: defaultPaths(),
@@ -89,8 +84,8 @@ async function main(): Promise<number> {
     waitMs: parseDuration(v.wait, "--wait"),
     idleMs: parseDuration(v["until-idle"], "--until-idle"),
     stackTimeoutSec: parseCount(v.timeout, "--timeout", 1),
-    out: write(Deno.stdout),
-    err: write(Deno.stderr),
+    out: lineWriter(Deno.stdout),
+    err: lineWriter(Deno.stderr),
   });
 }
 

@@ -4,17 +4,23 @@
  *
  * @module
  */
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { checkTopicName, loadConfig, parseCount } from "../lib/config.ts";
-import { consumeTopic, createKafka } from "../lib/kafka.ts";
-import { formatPerson, parsePerson } from "../lib/people.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { checkTopicName, parseCount } from "../lib/core/flags.ts";
+import { onStopSignals } from "../lib/core/process.ts";
+import { DEFAULT_PERSON_TOPIC, personRecordLine } from "../lib/events/people.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { consumeTopic } from "../lib/kafka/consume.ts";
+
+/** The seed's consumer group, also the client id shown in broker logs. */
+const GROUP = "easy-consumer";
 
 const spec = {
   name: "easy:consume",
   summary: "Prints person records from Kafka (the seed's easy_consumer), one per line.",
   options: {
-    topic: { type: "string", default: "my_topic" },
-    group: { type: "string", default: "easy-consumer" },
+    topic: { type: "string", default: DEFAULT_PERSON_TOPIC },
+    group: { type: "string", default: GROUP },
     "from-beginning": { type: "boolean" },
     max: { type: "string" },
     json: { type: "boolean" },
@@ -34,29 +40,20 @@ runMain(async () => {
   const topic = checkTopicName(v.topic, "--topic");
   const cfg = loadConfig();
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  const decoder = new TextDecoder();
+  const dispose = onStopSignals(() => controller.abort());
   try {
     const n = await consumeTopic({
-      kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: "easy-consumer" }),
+      kafka: createKafka({ brokers: cfg.kafkaBrokers, clientId: GROUP }),
       brokers: cfg.kafkaBrokers,
       topic,
       group: v.group,
       fromBeginning: v["from-beginning"] ?? false,
       ...(v.max !== undefined ? { max: parseCount(v.max, "--max", 1) } : {}),
       signal: controller.signal,
-      onRecord: (m) => {
-        const text = m.value === null ? "null" : decoder.decode(m.value);
-        const p = parsePerson(text);
-        if (v.json || !p.ok) console.log(p.ok ? text : `(not a person record: ${text})`);
-        else console.log(formatPerson(p.person));
-      },
+      onRecord: (m) => console.log(personRecordLine(m.value, v.json ?? false)),
     });
     console.error(`read ${n} record${n === 1 ? "" : "s"} from ${topic}`);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
+    dispose();
   }
 });

@@ -4,17 +4,18 @@
  *
  * @module
  */
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount } from "../lib/config.ts";
-import { createKafka } from "../lib/kafka.ts";
-import { PersonGenerator } from "../lib/people.ts";
-import { produceInteractively, producerFlags } from "../lib/producer.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { parseCount } from "../lib/core/flags.ts";
+import { DEFAULT_PERSON_TOPIC, PersonGenerator } from "../lib/events/people.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { produceInteractively, producerFlags } from "../lib/kafka/produce_cli.ts";
 
 const spec = {
   name: "easy:produce",
   summary: "Produces simple person records to Kafka (the seed's easy_producer), keyed by uuid.",
   options: {
-    topic: { type: "string", default: "my_topic" },
+    topic: { type: "string", default: DEFAULT_PERSON_TOPIC },
     rate: { type: "string", default: "1" },
     count: { type: "string" },
     duration: { type: "string" },

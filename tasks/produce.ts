@@ -4,17 +4,20 @@
  *
  * @module
  */
-import { parseCommand, runMain } from "../lib/cli.ts";
-import { loadConfig, parseCount } from "../lib/config.ts";
-import { EventGenerator, eventJson } from "../lib/events.ts";
-import { createKafka } from "../lib/kafka.ts";
-import { produceInteractively, producerFlags } from "../lib/producer.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { parseCount } from "../lib/core/flags.ts";
+import { eventJson } from "../lib/events/codec.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { DEFAULT_EVENT_TOPIC } from "../lib/events/schema.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { produceInteractively, producerFlags } from "../lib/kafka/produce_cli.ts";
 
 const spec = {
   name: "produce",
   summary: "Produces realistic music events (play, pause, resume) to Kafka, keyed by user_id.",
   options: {
-    topic: { type: "string", default: "music_events" },
+    topic: { type: "string", default: DEFAULT_EVENT_TOPIC },
     rate: { type: "string", default: "1" },
     count: { type: "string" },
     duration: { type: "string" },

@@ -3,18 +3,18 @@
  *
  * @module
  */
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { UserError } from "../lib/core/errors.ts";
 import {
   checkBucketName,
   checkTopicName,
-  loadConfig,
   parseBytes,
   parseCount,
   parseDuration,
-} from "../lib/config.ts";
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
-import { metricsText, Sink } from "../lib/sink.ts";
-import type { ParquetCompression } from "../lib/parquet.ts";
-import { formatBytes, formatCount, formatElapsed, Progress, RateMeter } from "../lib/progress.ts";
+} from "../lib/core/flags.ts";
+import { runSinkTask } from "../lib/sink/run.ts";
+import type { ParquetCompression } from "../lib/lake/parquet.ts";
 
 const spec = {
   name: "sink",
@@ -69,16 +69,9 @@ runMain(async () => {
   if (metricsPort !== undefined && metricsPort > 65535) {
     throw new UserError(`--metrics-port has "${metricsPort}"; expected a port from 1 to 65535`);
   }
-  // Messages go above the live progress line.
-  let progress: Progress | undefined;
-  const log = (line: string) => {
-    progress?.stop();
-    console.error(line);
-    progress?.start();
-  };
   const topic = checkTopicName(v.topic, "--topic");
   const dlqTopic = checkTopicName(v["dlq-topic"] ?? `${topic}.dlq`, "--dlq-topic");
-  const sink = new Sink(cfg, {
+  return await runSinkTask(cfg, {
     topic,
     group: v.group,
     bucket,
@@ -95,84 +88,7 @@ runMain(async () => {
       ? undefined
       : parseDuration(v["until-idle"], "--until-idle"),
     maxRecordBytes: parseBytes(v["max-record-bytes"], "--max-record-bytes"),
-    log,
-    debug: v.verbose ? log : undefined,
+    verbose: v.verbose ?? false,
+    metricsPort,
   });
-
-  let server: Deno.HttpServer | undefined;
-  if (metricsPort !== undefined) {
-    try {
-      server = Deno.serve(
-        { hostname: "127.0.0.1", port: metricsPort, onListen: () => {} },
-        (req) =>
-          new URL(req.url).pathname === "/metrics"
-            ? new Response(metricsText(sink.stats, v.topic), {
-              headers: { "content-type": "text/plain; version=0.0.4" },
-            })
-            : new Response("see /metrics\n", { status: 404 }),
-      );
-    } catch (e) {
-      throw new UserError(
-        `Cannot serve metrics on 127.0.0.1:${metricsPort}: ${(e as Error).message}`,
-      );
-    }
-  }
-
-  let stoppingSince = 0;
-  const onSignal = () => {
-    // `deno task` forwards a group-wide signal, so one SIGTERM can arrive twice.
-    if (stoppingSince && Date.now() - stoppingSince < 1000) return;
-    if (stoppingSince) {
-      console.error("stopping now; the unstored batch is not committed and will be replayed");
-      Deno.exit(130);
-    }
-    stoppingSince = Date.now();
-    log("stopping: storing and committing what is buffered… (again to quit at once)");
-    sink.stop();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  const removeSignals = () => {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  };
-
-  try {
-    await sink.start();
-  } catch (e) {
-    await sink.stop();
-    await server?.shutdown();
-    removeSignals();
-    throw e;
-  }
-  log(
-    `sink: ${v.topic} → s3://${bucket}/${v.prefix}/ (group ${v.group})${
-      metricsPort ? `, metrics on http://127.0.0.1:${metricsPort}/metrics` : ""
-    }`,
-  );
-  const meter = new RateMeter();
-  const s = sink.stats;
-  progress = new Progress({
-    intervalMs: Deno.stderr.isTerminal() ? 500 : 10_000,
-    // Elapsed from the sink's start: log lines restart the progress timer.
-    render: () =>
-      `${formatElapsed(Date.now() - s.startedAt)}  stored ${formatCount(s.records)} records (${
-        formatCount(meter.update(s.records))
-      }/s) in ${formatCount(s.files)} files, ${formatBytes(s.bytes)}; dead letters ${
-        formatCount(s.deadLetters)
-      }; lag ${formatCount([...s.lag.values()].reduce((a, b) => a + b, 0))}`,
-  }).start();
-
-  await sink.done;
-  progress.stop();
-  progress = undefined;
-  await server?.shutdown();
-  removeSignals();
-  const secs = (Date.now() - s.startedAt) / 1000;
-  console.log(
-    `sink done: ${s.records} records in ${s.files} files (${
-      (s.bytes / 1e6).toFixed(1)
-    } MB), ${s.deadLetters} dead letters, ${secs.toFixed(1)} s`,
-  );
-  return 0;
 });

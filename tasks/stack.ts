@@ -3,18 +3,9 @@
  *
  * @module
  */
-import { loadConfig } from "../lib/config.ts";
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
-import { chooseStack, prepareStack } from "../lib/harness.ts";
-import {
-  defaultPaths,
-  down,
-  logFile,
-  type ServiceName,
-  SERVICES,
-  serviceStatus,
-  tail,
-} from "../lib/stack.ts";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { stackCommand } from "../lib/stack/command.ts";
+import { parseServices } from "../lib/stack/services.ts";
 
 const spec = {
   name: "stack",
@@ -48,53 +39,11 @@ const spec = {
 runMain(async () => {
   const { values, positionals } = parseCommand(spec, Deno.args);
   const [command, ...rest] = positionals;
-  const only = rest.map((s) => {
-    if (!(SERVICES as readonly string[]).includes(s)) {
-      throw new UserError(`Unknown service "${s}"; expected one of ${SERVICES.join(", ")}`);
-    }
-    return s as ServiceName;
+  return await stackCommand(command, {
+    services: parseServices(rest),
+    timeoutSec: Number(values.timeout),
+    lines: Number(values.lines),
+    quiet: values.quiet ?? false,
+    say: (line) => console.log(line),
   });
-  const services = only.length ? only : SERVICES;
-  const paths = defaultPaths();
-  const say = (line: string) => console.log(line);
-  switch (command) {
-    case "up": {
-      const cfg = loadConfig();
-      const timeoutSec = Number(values.timeout);
-      if (!(timeoutSec > 0)) throw new UserError(`--timeout must be a positive number of seconds`);
-      const quiet = values.quiet ? () => {} : say;
-      await prepareStack(chooseStack((k) => Deno.env.get(k)), {
-        paths,
-        cfg,
-        timeoutSec,
-        say: quiet,
-        services,
-      });
-      return 0;
-    }
-    case "down":
-      await down(paths, say, services);
-      return 0;
-    case "status": {
-      const cfg = loadConfig();
-      const rows = await Promise.all(services.map((s) => serviceStatus(paths, cfg, s)));
-      console.log(`${"SERVICE".padEnd(11)}${"ENDPOINT".padEnd(26)}${"PID".padEnd(9)}HEALTH`);
-      for (const r of rows) {
-        const pid = r.pid ? String(r.pid) : r.healthy ? "external" : "-";
-        const health = r.healthy ? "up" : `down (${r.detail.split("\n")[0]})`;
-        console.log(`${r.name.padEnd(11)}${r.endpoint.padEnd(26)}${pid.padEnd(9)}${health}`);
-      }
-      return rows.every((r) => r.healthy) ? 0 : 1;
-    }
-    case "logs":
-      for (const s of services) {
-        console.log(`==> ${logFile(paths, s)} <==`);
-        console.log(await tail(logFile(paths, s), Number(values.lines)));
-      }
-      return 0;
-    case undefined:
-      throw new UserError(`Missing command; run "deno task stack --help"`);
-    default:
-      throw new UserError(`Unknown command "${command}"; expected up, down, status or logs`);
-  }
 });

@@ -5,20 +5,14 @@
  *
  * @module
  */
-import { parseCommand, runMain, UserError } from "../lib/cli.ts";
-import { checkBucketName, loadConfig, parseDuration } from "../lib/config.ts";
-import { INGEST_DEFAULTS, resolveIngestOptions } from "../lib/clickhouse.ts";
-import { defaultPaths } from "../lib/stack.ts";
-import {
-  exitCode,
-  gatherStatus,
-  normalizeWatch,
-  renderStatus,
-  type StatusOptions,
-} from "../lib/status.ts";
-
-/** Default refresh period of `--watch` without a value. */
-const WATCH_DEFAULT = "2";
+import { parseCommand, runMain } from "../lib/core/cli.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { UserError } from "../lib/core/errors.ts";
+import { checkBucketName, optionalValue, parseDuration } from "../lib/core/flags.ts";
+import { INGEST_DEFAULTS, resolveIngestOptions } from "../lib/clickhouse/ingest.ts";
+import { defaultPaths } from "../lib/stack/stack.ts";
+import type { StatusOptions } from "../lib/ops/status.ts";
+import { isWatchPeriod, showStatus, WATCH_DEFAULT } from "../lib/ops/status_watch.ts";
 
 const spec = {
   name: "status",
@@ -56,19 +50,9 @@ const spec = {
   ].join("\n"),
 } as const;
 
-const encoder = new TextEncoder();
-
-function write(text: string): void {
-  try {
-    Deno.stdout.writeSync(encoder.encode(text));
-  } catch (e) {
-    // `status | head` closes the pipe early; that is not an error.
-    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
-  }
-}
-
 async function main(): Promise<number> {
-  const { values: v } = parseCommand(spec, normalizeWatch(Deno.args, WATCH_DEFAULT));
+  const args = optionalValue(Deno.args, "--watch", isWatchPeriod, WATCH_DEFAULT);
+  const { values: v } = parseCommand(spec, args);
   if (v.format !== "text" && v.format !== "json") {
     throw new UserError(`--format has "${v.format}"; expected text or json`);
   }
@@ -90,44 +74,7 @@ async function main(): Promise<number> {
     prefix: v.prefix,
     clickhousePrefix: ch.prefix,
   };
-  const show = async (): Promise<number> => {
-    const report = await gatherStatus(opts);
-    if (v.format === "json") {
-      // Watching in JSON prints one compact document per line (NDJSON).
-      write(JSON.stringify(report, null, watchMs === undefined ? 2 : undefined) + "\n");
-    } else {
-      const clear = watchMs !== undefined && Deno.stdout.isTerminal() ? "\x1b[H\x1b[2J" : "";
-      const footer = watchMs === undefined
-        ? ""
-        : `\n(refreshing every ${watchMs / 1000} s; Ctrl-C to stop)\n`;
-      write(clear + renderStatus(report) + footer + (clear ? "" : "\n"));
-    }
-    return exitCode(report);
-  };
-  if (watchMs === undefined) return await show();
-
-  const stop = Promise.withResolvers<void>();
-  const onSignal = () => stop.resolve();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  let code = 0;
-  let stopped = false;
-  stop.promise.then(() => (stopped = true));
-  try {
-    while (!stopped) {
-      code = await show();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        stop.promise,
-        new Promise((r) => (timer = setTimeout(r, watchMs))),
-      ]);
-      clearTimeout(timer);
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
-  }
-  return code;
+  return await showStatus(opts, { format: v.format, watchMs });
 }
 
 if (import.meta.main) await runMain(main);

@@ -6,11 +6,14 @@
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { DeleteBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { EventGenerator, type MusicEvent } from "../lib/events.ts";
-import { encodeParquet, type SinkRow } from "../lib/parquet.ts";
-import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/s3.ts";
-import { type Cell, Lake, s3Root } from "../lib/duckdb.ts";
-import { REPORTS, rowObjects, runReport } from "../lib/reports.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { type MusicEvent } from "../lib/events/schema.ts";
+import { encodeParquet, type SinkRow } from "../lib/lake/parquet.ts";
+import { createS3Client, deletePrefix, ensureBucket, putObject } from "../lib/lake/s3.ts";
+import { type Cell, Lake } from "../lib/lake/duckdb.ts";
+import { s3Root } from "../lib/lake/keys.ts";
+import { rowObjects } from "../lib/lake/report_format.ts";
+import { REPORTS, runReport } from "../lib/lake/reports.ts";
 import { ensureStack, runTask, testConfig, uniqueName } from "./helpers.ts";
 
 await ensureStack();

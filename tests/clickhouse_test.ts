@@ -4,20 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { type Admin, CompressionTypes, type Producer } from "kafkajs";
-import { loadConfig } from "../lib/config.ts";
-import { UserError } from "../lib/cli.ts";
-import { compressionType, createKafka } from "../lib/kafka.ts";
-import { encodeEvent, EVENT_COLUMNS, EventGenerator } from "../lib/events.ts";
-import {
-  ClickHouseClient,
-  clickhouseType,
-  dropClickHouse,
-  type IngestOptions,
-  initClickHouse,
-  listQueries,
-  runQuery,
-} from "../lib/clickhouse.ts";
-import { defaultPaths, down, upService } from "../lib/stack.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { UserError } from "../lib/core/errors.ts";
+import { compressionType, createKafka } from "../lib/kafka/client.ts";
+import { encodeEvent } from "../lib/events/codec.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { EVENT_COLUMNS } from "../lib/events/schema.ts";
+import { ClickHouseClient } from "../lib/clickhouse/client.ts";
+import { dropClickHouse, type IngestOptions, initClickHouse } from "../lib/clickhouse/ingest.ts";
+import { listQueries, runQuery } from "../lib/clickhouse/queries.ts";
+import { clickhouseType } from "../lib/clickhouse/sql.ts";
+import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
 import { ensureStack, stopsService, waitFor } from "./helpers.ts";
 
 await ensureStack();

@@ -4,9 +4,10 @@
  * then checks `deno task status` sees lag 0 for the sink and ClickHouse.
  */
 import assert from "node:assert/strict";
-import { ClickHouseClient, clickhouseGroups, dropClickHouse } from "../lib/clickhouse.ts";
-import { createKafka } from "../lib/kafka.ts";
-import type { StatusReport } from "../lib/status.ts";
+import { ClickHouseClient } from "../lib/clickhouse/client.ts";
+import { clickhouseGroups, dropClickHouse } from "../lib/clickhouse/ingest.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import type { StatusReport } from "../lib/ops/status_report.ts";
 import {
   deleteTestPrefix as deletePrefix,
   ensureStack,

@@ -3,9 +3,10 @@
  * against the real local Kafka, run as the tasks run.
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/config.ts";
-import { createKafka, topicEndOffsetSum } from "../lib/kafka.ts";
-import { PersonGenerator } from "../lib/people.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { topicEndOffsetSum } from "../lib/kafka/admin.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { PersonGenerator } from "../lib/events/people.ts";
 import { ensureStack } from "./helpers.ts";
 
 await ensureStack();

@@ -4,10 +4,12 @@
  *
  * @module
  */
-import { type Config, loadConfig } from "../lib/config.ts";
-import { chooseStack, prepareStack } from "../lib/harness.ts";
-import { createS3Client, deletePrefix } from "../lib/s3.ts";
-import { defaultPaths, ourPid, type ServiceName } from "../lib/stack.ts";
+import { type Config, loadConfig } from "../lib/core/env.ts";
+import { chooseStack, prepareStack } from "../lib/stack/harness.ts";
+import { createS3Client, deletePrefix } from "../lib/lake/s3.ts";
+import { ourPid } from "../lib/stack/processes.ts";
+import { type ServiceName } from "../lib/stack/services.ts";
+import { defaultPaths } from "../lib/stack/stack.ts";
 
 /** The project root (where deno.json is). */
 export const ROOT = new URL("../", import.meta.url).pathname;

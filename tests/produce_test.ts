@@ -3,11 +3,14 @@
  * (`deno task stack up`). Each test uses its own topic and deletes it.
  */
 import assert from "node:assert/strict";
-import { UserError } from "../lib/cli.ts";
-import { loadConfig } from "../lib/config.ts";
-import { decodeEvent, EventGenerator, eventJson } from "../lib/events.ts";
-import { consumeTopic, createKafka, topicEndOffsetSum } from "../lib/kafka.ts";
-import { startProducer } from "../lib/producer.ts";
+import { UserError } from "../lib/core/errors.ts";
+import { loadConfig } from "../lib/core/env.ts";
+import { decodeEvent, eventJson } from "../lib/events/codec.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { topicEndOffsetSum } from "../lib/kafka/admin.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { consumeTopic } from "../lib/kafka/consume.ts";
+import { startProducer } from "../lib/kafka/producer.ts";
 import { ensureStack } from "./helpers.ts";
 
 await ensureStack();

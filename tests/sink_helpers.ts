@@ -6,10 +6,12 @@
 import { Buffer } from "node:buffer";
 import { zstdDecompressSync } from "node:zlib";
 import { CompressionTypes } from "kafkajs";
-import { chunksByBytes } from "../lib/batch.ts";
-import { encodeEvent, EventGenerator } from "../lib/events.ts";
-import { createKafka, ensureTopic } from "../lib/kafka.ts";
-import { createS3Client, getObject, listObjects } from "../lib/s3.ts";
+import { chunksByBytes } from "../lib/sink/plan.ts";
+import { encodeEvent } from "../lib/events/codec.ts";
+import { EventGenerator } from "../lib/events/generator.ts";
+import { ensureTopic } from "../lib/kafka/admin.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { createS3Client, getObject, listObjects } from "../lib/lake/s3.ts";
 import { parquetReadObjects } from "hyparquet";
 import { testConfig } from "./helpers.ts";
 

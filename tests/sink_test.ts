@@ -4,9 +4,9 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, getObject } from "../lib/s3.ts";
-import { defaultPaths, down, upService } from "../lib/stack.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { createS3Client, getObject } from "../lib/lake/s3.ts";
+import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
 import { ensureStack, ROOT, stopsService, testConfig, uniqueName } from "./helpers.ts";
 import { produceEvents, type RawMessage, storedCoordinates } from "./sink_helpers.ts";
 

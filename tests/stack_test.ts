@@ -4,9 +4,11 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Kafka } from "kafkajs";
-import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, getObject, listObjects, putObject } from "../lib/s3.ts";
-import { defaultPaths, ourPid, pythonPackage } from "../lib/stack.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { createS3Client, getObject, listObjects, putObject } from "../lib/lake/s3.ts";
+import { pythonPackage } from "../lib/stack/installers.ts";
+import { ourPid } from "../lib/stack/processes.ts";
+import { defaultPaths } from "../lib/stack/stack.ts";
 import {
   ensureStack,
   ROOT,

@@ -3,10 +3,10 @@
  * its own show the figures we made; a service that is down is shown as down.
  */
 import assert from "node:assert/strict";
-import { createKafka } from "../lib/kafka.ts";
-import { createS3Client, listObjects } from "../lib/s3.ts";
-import { Sink } from "../lib/sink.ts";
-import type { StatusReport } from "../lib/status.ts";
+import { createKafka } from "../lib/kafka/client.ts";
+import { createS3Client, listObjects } from "../lib/lake/s3.ts";
+import { Sink } from "../lib/sink/create.ts";
+import type { StatusReport } from "../lib/ops/status_report.ts";
 import {
   deleteTestPrefix as deletePrefix,
   ensureStack,

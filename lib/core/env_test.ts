@@ -19,7 +19,7 @@ Deno.test("loadConfig: defaults match .env.example and the seed", () => {
 });
 
 Deno.test("loadConfig: .env.example lists exactly the variables we read", async () => {
-  const text = await Deno.readTextFile(new URL("../.env.example", import.meta.url));
+  const text = await Deno.readTextFile(new URL("../../.env.example", import.meta.url));
   const vars = Object.fromEntries(
     text.split("\n").filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) =>
       l.split("=", 2) as [string, string]

@@ -92,7 +92,6 @@ export function parseBytes(value: string, what: string): number {
   return Math.round(Number(m[1]) * units[(m[2] ?? "b").toLowerCase()]!);
 }
 
-
 /** Validates a YYYY-MM-DD date given on the command line. */
 export function parseDate(value: string, what: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());

@@ -1,2 +1,0 @@
-export * from "./core/cli.ts";
-export * from "./core/errors.ts";

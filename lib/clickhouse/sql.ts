@@ -1,0 +1,95 @@
+/**
+ * The SQL files under `sql/clickhouse/` and the pure helpers that read, fill,
+ * split and inspect them: ClickHouse string literals, `{{name}}` placeholders,
+ * statement splitting, table-name prefixes and column types.
+ *
+ * @module
+ */
+import type { ColumnKind } from "../events/schema.ts";
+import { UserError } from "../core/errors.ts";
+
+/** Where the SQL files live (`sql/clickhouse/` at the repository root). */
+export const SQL_DIR: URL = new URL("../../sql/clickhouse/", import.meta.url);
+
+/** A ClickHouse string literal for `s`, with `\` and `'` escaped. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Fills `{{name}}` placeholders with SQL text from `values` (already quoted
+ * with {@link sqlString} or validated as identifiers). Throws RangeError for a
+ * placeholder without a value, so a typo in a file never reaches the server.
+ *
+ * @example
+ * ```ts
+ * renderSql("SELECT * FROM {{prefix}}t", { prefix: "p_" }); // "SELECT * FROM p_t"
+ * ```
+ */
+export function renderSql(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new RangeError(`SQL placeholder {{${name}}} has no value`);
+    return v;
+  });
+}
+
+/**
+ * Splits a SQL file into statements: drops `--` comment lines, splits at a `;`
+ * that ends a line. (Our files hold no `;` inside literals.)
+ */
+export function splitStatements(sql: string): string[] {
+  const code = sql.split("\n").filter((l) => !/^\s*--/.test(l)).join("\n");
+  return code.split(/;[ \t]*(?:\n|$)/).map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** What a CREATE statement creates. */
+export interface SqlObject {
+  kind: "table" | "view";
+  name: string;
+}
+
+/** The object a `CREATE TABLE|MATERIALIZED VIEW [IF NOT EXISTS] name` creates, or undefined. */
+export function createdObject(statement: string): SqlObject | undefined {
+  const m =
+    /^\s*CREATE\s+(TABLE|MATERIALIZED\s+VIEW|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z0-9_.]+)/i
+      .exec(statement);
+  if (!m) return undefined;
+  return { kind: /TABLE/i.test(m[1]!) ? "table" : "view", name: m[2]! };
+}
+
+/** Reads a file under `sql/clickhouse/`. */
+export async function readSqlFile(path: string): Promise<string> {
+  return await Deno.readTextFile(new URL(path, SQL_DIR));
+}
+
+/**
+ * Validates a table-name prefix (it is pasted into SQL): letters, digits and
+ * `_`, not starting with a digit. Returns it; throws UserError otherwise.
+ */
+export function checkTablePrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_]*$/.test(prefix) || /^[0-9]/.test(prefix)) {
+    throw new UserError(
+      `table prefix "${prefix}" must be letters, digits and _ and not start with a digit`,
+    );
+  }
+  return prefix;
+}
+
+/**
+ * The ClickHouse type of a typed `music_consumer_phys` column for an event
+ * column kind. `ipv4` stays a String, as in the seed.
+ */
+export function clickhouseType(kind: ColumnKind): string {
+  switch (kind) {
+    case "int32":
+      return "Int32";
+    case "int64":
+      return "Int64";
+    case "string":
+    case "ipv4":
+      return "String";
+    case "uuid":
+      return "UUID";
+  }
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { EVENT_COLUMNS } from "../events/schema.ts";
+import {
+  checkTablePrefix,
+  clickhouseType,
+  createdObject,
+  readSqlFile,
+  renderSql,
+  splitStatements,
+  sqlString,
+} from "./sql.ts";
+
+Deno.test("sqlString escapes quotes and backslashes", () => {
+  assert.equal(sqlString("a'b\\c"), "'a\\'b\\\\c'");
+  assert.equal(sqlString("127.0.0.1:9092,h:1"), "'127.0.0.1:9092,h:1'");
+});
+
+Deno.test("renderSql fills placeholders and rejects unknown ones", () => {
+  assert.equal(
+    renderSql("SELECT * FROM {{prefix}}t WHERE x = {{ v }}", {
+      prefix: "p_",
+      v: "'1'",
+    }),
+    "SELECT * FROM p_t WHERE x = '1'",
+  );
+  assert.throws(() => renderSql("{{nope}}", {}), /\{\{nope\}\} has no value/);
+});
+
+Deno.test("splitStatements drops comment lines and splits at line-ending semicolons", () => {
+  const sql =
+    "-- header {{x}}\nCREATE TABLE a (x String);\n\n-- c\nCREATE TABLE b (\n  s String DEFAULT 'a;b'\n);\n";
+  assert.deepEqual(splitStatements(sql), [
+    "CREATE TABLE a (x String)",
+    "CREATE TABLE b (\n  s String DEFAULT 'a;b'\n)",
+  ]);
+});
+
+Deno.test("createdObject finds the name and kind of CREATE statements", () => {
+  assert.deepEqual(createdObject("CREATE TABLE IF NOT EXISTS p_x (a String)"), {
+    kind: "table",
+    name: "p_x",
+  });
+  assert.deepEqual(createdObject("create materialized view if not exists v TO t AS SELECT 1"), {
+    kind: "view",
+    name: "v",
+  });
+  assert.equal(createdObject("SELECT 1"), undefined);
+});
+
+Deno.test("checkTablePrefix accepts identifier-safe prefixes only", () => {
+  assert.equal(checkTablePrefix(""), "");
+  assert.equal(checkTablePrefix("t1_"), "t1_");
+  for (const bad of ["1t_", "a-b", "x; DROP TABLE y", "a.b", "a b"]) {
+    assert.throws(() => checkTablePrefix(bad), /table prefix/, bad);
+  }
+});
+
+Deno.test("tables.sql declares the typed music columns with the types EVENT_COLUMNS implies", async () => {
+  const sql = await readSqlFile("tables.sql");
+  const music = /music_consumer_phys \(([\s\S]*?)\) ENGINE/.exec(sql)?.[1] ?? "";
+  const types = new Map(
+    music.split(",").map((l) => l.trim().split(/\s+/)).map(([n, t]) => [n, t]),
+  );
+  for (const c of EVENT_COLUMNS) assert.equal(types.get(c.field), clickhouseType(c.kind), c.field);
+});

@@ -1,3 +1,0 @@
-export * from "./core/env.ts";
-export * from "./core/flags.ts";
-export { ConfigError } from "./core/errors.ts";

@@ -1,0 +1,189 @@
+/**
+ * The sink's input: membership of a Kafka consumer group and the records it
+ * fetches. The sink sees only the {@link ConsumerGroup} interface — start
+ * delivering batches, commit an offset with metadata, read the committed
+ * offsets and metadata, pause, leave — so tests can pass an in-memory group.
+ * {@link KafkaInput} is the kafkajs one: connect, subscribe, batches with
+ * heartbeats, restarts after errors, revocation on rebalance.
+ *
+ * @module
+ */
+import type { Admin, Consumer, Kafka } from "kafkajs";
+import { ensureTopic } from "../kafka/admin.ts";
+import { withKafkaErrors } from "../kafka/client.ts";
+import type { SinkMessage } from "./batcher.ts";
+
+/** One fetched batch of one partition (a kafkajs `Batch` fits as it is). */
+export interface InputBatch {
+  partition: number;
+  highWatermark: string;
+  messages: SinkMessage[];
+  firstOffset(): string | null;
+  lastOffset(): string;
+}
+
+/** What the sink may do while it handles a batch. */
+export interface BatchControl {
+  /** Marks the batch as fetched up to `offset` (not committed): the next fetch starts after it. */
+  resolveOffset(offset: string): void;
+  /** Keeps the group session alive; rejects when the partition was revoked. */
+  heartbeat(): Promise<void>;
+}
+
+/** The sink's side of the input. */
+export interface InputHandlers {
+  /** Handles one batch; the next batch of the partition waits for it. */
+  onBatch(batch: InputBatch, control: BatchControl): Promise<void>;
+  /** Partitions may be revoked (rebalance or crash): work in progress must give up. */
+  onRevoke(): void;
+  /** The group was (re)joined: committed plans must be read again. */
+  onJoin(): void;
+  /** The consumer failed; returns whether to restart it from the committed offsets. */
+  onRestart(e: Error): boolean;
+}
+
+/** A committed offset and its metadata. */
+export interface CommittedOffset {
+  offset: bigint;
+  metadata: string | null;
+}
+
+/** The offsets a partition holds: `low` is the first retained, `high` the next to be written. */
+export interface PartitionEnds {
+  partition: number;
+  low: bigint;
+  high: bigint;
+}
+
+/** The consumer-group side of the sink, for one topic. */
+export interface ConsumerGroup {
+  /** Connects the admin side and creates missing topics. */
+  prepare(): Promise<void>;
+  /** Joins the group and delivers batches to `handlers` until `leave()`. */
+  run(handlers: InputHandlers): Promise<void>;
+  /** Commits `offset` with `metadata`; only the partition's current owner succeeds. */
+  commit(partition: number, offset: bigint, metadata: string | null): Promise<void>;
+  /** The group's committed offsets and metadata, by partition (offset -1: none). */
+  committed(): Promise<Map<number, CommittedOffset>>;
+  /** The topic's partition ends. */
+  ends(): Promise<PartitionEnds[]>;
+  /** Stops fetching (batches in progress finish). */
+  pause(): void;
+  /** Leaves the group. */
+  leave(): Promise<void>;
+  /** Releases the admin side. */
+  close(): Promise<void>;
+}
+
+/** Settings of {@link KafkaInput}. */
+export interface KafkaInputOptions {
+  brokers: string[];
+  topic: string;
+  group: string;
+  /** Topics to create when missing, in order (the source and the dead-letter topic). */
+  topics: { topic: string; partitions: number }[];
+}
+
+/** A {@link ConsumerGroup} on kafkajs; the admin and consumer are created when first needed. */
+export class KafkaInput implements ConsumerGroup {
+  #kafka: Kafka;
+  #opts: KafkaInputOptions;
+  #admin: Admin | undefined;
+  #consumer: Consumer | undefined;
+
+  /** Nothing connects before `prepare()`. */
+  constructor(kafka: Kafka, opts: KafkaInputOptions) {
+    this.#kafka = kafka;
+    this.#opts = opts;
+  }
+
+  /** Connects the admin and creates the missing topics. */
+  async prepare(): Promise<void> {
+    const admin = this.#kafka.admin();
+    this.#admin = admin;
+    await withKafkaErrors(this.#opts.brokers, async () => {
+      await admin.connect();
+      for (const t of this.#opts.topics) await ensureTopic(admin, t.topic, t.partitions);
+    });
+  }
+
+  /** Joins the group from the committed offsets (the beginning when none), no auto-commit. */
+  async run(h: InputHandlers): Promise<void> {
+    const { topic, group, brokers } = this.#opts;
+    const consumer = this.#kafka.consumer({
+      groupId: group,
+      sessionTimeout: 15_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxWaitTimeInMs: 500,
+      // One attempt per request: a failure restarts the consumer from the
+      // committed offsets instead of a retry landing in a newer generation.
+      retry: {
+        retries: 0,
+        initialRetryTime: 1000,
+        restartOnFailure: (e) => Promise.resolve(h.onRestart(e)),
+      },
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.REBALANCING, () => h.onRevoke());
+    consumer.on(consumer.events.CRASH, () => h.onRevoke());
+    consumer.on(consumer.events.GROUP_JOIN, () => h.onJoin());
+    await withKafkaErrors(brokers, async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 8,
+        eachBatch: ({ batch, resolveOffset, heartbeat }) =>
+          h.onBatch(batch, { resolveOffset, heartbeat }),
+      });
+    });
+  }
+
+  /** Commits with the group generation, so a former owner's commit is refused. */
+  async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
+    await this.#consumer!.commitOffsets([{
+      topic: this.#opts.topic,
+      partition,
+      offset: offset.toString(),
+      metadata,
+    }]);
+  }
+
+  /** Reads the group's committed offsets through the admin. */
+  async committed(): Promise<Map<number, CommittedOffset>> {
+    const out = new Map<number, CommittedOffset>();
+    const res = await this.#admin!.fetchOffsets({
+      groupId: this.#opts.group,
+      topics: [this.#opts.topic],
+    });
+    for (const t of res) {
+      for (const p of t.partitions) {
+        out.set(p.partition, { offset: BigInt(p.offset), metadata: p.metadata ?? null });
+      }
+    }
+    return out;
+  }
+
+  /** Reads the topic's partition ends through the admin. */
+  async ends(): Promise<PartitionEnds[]> {
+    const res = await this.#admin!.fetchTopicOffsets(this.#opts.topic);
+    return res.map((e) => ({ partition: e.partition, low: BigInt(e.low), high: BigInt(e.high) }));
+  }
+
+  /** Pauses fetching of the topic. */
+  pause(): void {
+    this.#consumer?.pause([{ topic: this.#opts.topic }]);
+  }
+
+  /** Disconnects the consumer (leaving the group), if it was created. */
+  async leave(): Promise<void> {
+    await this.#consumer?.disconnect();
+  }
+
+  /** Disconnects the admin, if it was created. */
+  async close(): Promise<void> {
+    await this.#admin?.disconnect();
+  }
+}

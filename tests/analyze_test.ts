@@ -1,5 +1,5 @@
 /**
- * Integration tests of `deno task analyze` and lib/duckdb.ts against the real
+ * Integration tests of `deno task analyze` and lib/lake/ against the real
  * S3 server: a lake in the sink's layout under a unique prefix, built from
  * generated events; every report checked against values computed here in TS
  * from the same events.
@@ -14,7 +14,9 @@ import { type Cell, Lake } from "../lib/lake/duckdb.ts";
 import { s3Root } from "../lib/lake/keys.ts";
 import { rowObjects } from "../lib/lake/report_format.ts";
 import { REPORTS, runReport } from "../lib/lake/reports.ts";
+import { createKafka } from "../lib/kafka/client.ts";
 import { ensureStack, runTask, testConfig, uniqueName } from "./helpers.ts";
+import { produceEvents } from "./sink_helpers.ts";
 
 await ensureStack();
 
@@ -518,8 +520,6 @@ Deno.test({
   name: "analyze reads what the real sink stored (produce → sink → analyze)",
   ...opts,
   async fn() {
-    const { produceEvents } = await import("./sink_helpers.ts");
-    const { createKafka } = await import("../lib/kafka.ts");
     const topic = uniqueName("analyze-e2e");
     const e2ePrefix = `${topic}/music_events`;
     const count = 3000;

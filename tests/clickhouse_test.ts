@@ -15,7 +15,8 @@ import { dropClickHouse, type IngestOptions, initClickHouse } from "../lib/click
 import { listQueries, runQuery } from "../lib/clickhouse/queries.ts";
 import { clickhouseType } from "../lib/clickhouse/sql.ts";
 import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
-import { ensureStack, stopsService, waitFor } from "./helpers.ts";
+import { kafkaSettings } from "../lib/ops/demo_steps.ts";
+import { ensureStack, runTask, stopsService, waitFor } from "./helpers.ts";
 
 await ensureStack();
 
@@ -251,8 +252,6 @@ Deno.test("clickhouse: --drop recreates the objects", opts, async () => {
 });
 
 Deno.test("clickhouse: init --prefix gives the tables their own groups", opts, async () => {
-  const { runTask } = await import("./helpers.ts");
-  const { kafkaSettings } = await import("../lib/demo.ts");
   const names = isolated();
   try {
     const r = await runTask("clickhouse:init", [
@@ -280,7 +279,6 @@ Deno.test("clickhouse: init --prefix gives the tables their own groups", opts, a
 });
 
 Deno.test("clickhouse: query --prefix is validated before it reaches SQL", opts, async () => {
-  const { runTask } = await import("./helpers.ts");
   const r = await runTask("clickhouse:query", ["by-type", "--prefix", "x; DROP TABLE y --"]);
   assert.equal(r.code, 1);
   assert.equal(

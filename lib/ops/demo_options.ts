@@ -13,7 +13,7 @@ import type { StackPaths } from "../stack/processes.ts";
 export interface DemoOptions {
   cfg: Config;
   paths: StackPaths;
-  /** Which stack to bring up (see lib/harness.ts). */
+  /** Which stack to bring up (see lib/stack/harness.ts). */
   stack: StackKind;
   /** Events to produce (0: produce nothing, show what is there). */
   events: number;

@@ -1,5 +1,5 @@
 -- MergeTree tables that keep what the Kafka-engine tables read.
--- Placeholders {{name}} are filled in by lib/clickhouse.ts (identifiers are validated).
+-- Placeholders {{name}} are filled in by lib/clickhouse/sql.ts (identifiers are validated).
 
 -- Person records from the easy producer, columns as in the seed.
 CREATE TABLE IF NOT EXISTS {{prefix}}easy_consumer_phys (
@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS {{prefix}}easy_consumer_phys (
 ORDER BY (uuid);
 
 -- Music events: the seed's columns (event_param, event_timestamp as JSON text, uuid),
--- plus typed columns (one per EVENT_COLUMNS entry of lib/events.ts) so queries need no JSON
+-- plus typed columns (one per EVENT_COLUMNS entry of lib/events/schema.ts) so queries need no JSON
 -- parsing. ipv4 stays a String, as the seed has it.
 CREATE TABLE IF NOT EXISTS {{prefix}}music_consumer_phys (
     event_param String,

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { Admin, Kafka } from "kafkajs";
 import { parseCommand, runMain } from "../lib/core/cli.ts";
 import { loadConfig } from "../lib/core/env.ts";
 import { parseCount } from "../lib/core/flags.ts";
@@ -53,6 +54,52 @@ function line(r: Result): string {
   return `${r.name.padEnd(34)} ${formatCount(r.records).padStart(10)} records in ${
     r.seconds.toFixed(2).padStart(6)
   }s  ${formatCount(rps).padStart(9)} records/s  ${formatBytes(r.bytes / r.seconds).padStart(9)}/s`;
+}
+
+/** Events acked by `--rate 20 --duration 1s` (ideally 20). */
+async function measurePacing(
+  kafka: Kafka,
+  brokers: string[],
+  topic: string,
+  admin: Admin,
+): Promise<number> {
+  const gen = new EventGenerator({ seed: 4 });
+  const s = await startProducer({
+    kafka,
+    brokers,
+    topic,
+    partitions: 1,
+    compression: "none",
+    rate: 20,
+    durationMs: 1000,
+    next: () => {
+      const e = gen.next();
+      return { key: e.event_param.user_id, value: eventJson(e) };
+    },
+  }).done;
+  if (s.error !== undefined) throw s.error;
+  const inTopic = await topicEndOffsetSum(admin, topic);
+  if (inTopic !== s.acked) throw new Error(`acked ${s.acked}, but ${topic} holds ${inTopic}`);
+  return s.acked;
+}
+
+/** Milliseconds until a producer pointed at a closed port reports the broker unreachable. */
+async function measureUnreachable(): Promise<number> {
+  const brokers = ["127.0.0.1:1"];
+  const t0 = performance.now();
+  const run = startProducer({
+    kafka: createKafka({ brokers, clientId: "bench-produce-unreachable" }),
+    brokers,
+    topic: "bench-unreachable",
+    partitions: 1,
+    compression: "none",
+    rate: 0,
+    count: 1,
+    next: () => ({ key: "k", value: "v" }),
+  });
+  const s = await run.done.catch((e: unknown) => ({ error: e }));
+  if (s.error === undefined) throw new Error("a producer reached 127.0.0.1:1");
+  return performance.now() - t0;
 }
 
 runMain(async () => {
@@ -160,6 +207,11 @@ runMain(async () => {
       javaRps = rps;
     }
 
+    // 4. Timings the tests do not assert: how closely a low --rate is kept, and how soon
+    //    an unreachable broker is reported.
+    const pacing = await measurePacing(kafka, cfg.kafkaBrokers, `${ours}-pace`, admin);
+    const refusedMs = await measureUnreachable();
+
     console.log(
       `Producer benchmark: ${formatCount(count)} events, ~${recordSize} B each, ${compression}, ` +
         `${partitions} partitions, broker ${cfg.kafkaBrokers.join(",")}`,
@@ -168,6 +220,11 @@ runMain(async () => {
     if (ratio !== undefined) {
       console.log(`ratio ours / ProducerPerformance: ${ratio.toFixed(2)}`);
     }
+    const pacingNote = `--rate 20 --duration 1s acked ${pacing} events (ideal 20).`;
+    const refusedNote = `An unreachable broker (127.0.0.1:1) was reported after ` +
+      `${(refusedMs / 1000).toFixed(1)} s.`;
+    console.log(pacingNote);
+    console.log(refusedNote);
     const head = ["producer", "records", "seconds", "records/s", "MB/s"];
     const rows = results.map((r) => [
       r.name,
@@ -201,11 +258,13 @@ runMain(async () => {
         "Both producers unthrottled, idempotent, acks=all, same compression, one topic each on " +
         "the same broker. ProducerPerformance replays a file of 20,000 of our generated events, " +
         "so record size and compressibility match; our figure includes generating the events.",
+        pacingNote,
+        refusedNote,
       ],
     };
     await writeResult(v.json, result);
   } finally {
-    await admin.deleteTopics({ topics: [ours, java] }).catch(() => {});
+    await admin.deleteTopics({ topics: [ours, java, `${ours}-pace`] }).catch(() => {});
     await admin.disconnect();
     await Deno.remove(payloadFile).catch(() => {});
   }

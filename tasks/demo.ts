@@ -23,6 +23,7 @@ const spec = {
     "The whole pipeline in one command: stack up, produce, sink, DuckDB analytics and ClickHouse side by side, HTML report.",
   options: {
     events: { type: "string", default: String(DEMO_DEFAULTS.events) },
+    backfill: { type: "string", default: DEMO_DEFAULTS.backfill },
     topic: { type: "string", default: DEMO_DEFAULTS.topic },
     group: { type: "string", default: DEMO_DEFAULTS.group },
     bucket: { type: "string" },
@@ -36,6 +37,7 @@ const spec = {
   },
   help: {
     events: "Events to produce (0: none, just show what is there)",
+    backfill: "Spread the events over this past window with a daily rhythm (0: all now)",
     topic: "Kafka topic of the events",
     group: "The sink's consumer group",
     bucket: "S3 bucket of the lake [S3_BUCKET]",
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
     paths: defaultPaths(),
     stack,
     events: parseCount(v.events, "--events"),
+    backfillMs: parseDuration(v.backfill, "--backfill"),
     topic: v.topic,
     partitions: parseCount(v.partitions, "--partitions", 1),
     group: v.group,

@@ -9,7 +9,11 @@ import { loadConfig } from "../lib/core/env.ts";
 import { parseCount } from "../lib/core/flags.ts";
 import { DEFAULT_PERSON_TOPIC, PersonGenerator } from "../lib/events/people.ts";
 import { createKafka } from "../lib/kafka/client.ts";
-import { produceInteractively, producerFlags } from "../lib/kafka/produce_cli.ts";
+import {
+  DELIVERY_TIMEOUT_OPTION,
+  produceInteractively,
+  producerFlags,
+} from "../lib/kafka/produce_cli.ts";
 
 const spec = {
   name: "easy:produce",
@@ -22,6 +26,7 @@ const spec = {
     partitions: { type: "string", default: "1" },
     seed: { type: "string" },
     compression: { type: "string", default: "none" },
+    "delivery-timeout": DELIVERY_TIMEOUT_OPTION.spec,
   },
   help: {
     topic: "Kafka topic",
@@ -31,8 +36,10 @@ const spec = {
     partitions: "partitions when the topic has to be created",
     seed: "random seed, for a reproducible run",
     compression: "batch compression: zstd, gzip or none",
+    "delivery-timeout": DELIVERY_TIMEOUT_OPTION.help,
   },
-  epilog: "Without --count or --duration it runs until Ctrl-C.",
+  epilog: "Without --count or --duration it runs until Ctrl-C. If Kafka becomes unreachable\n" +
+    "after a good start, it retries for --delivery-timeout before failing.",
 } as const;
 
 runMain(async () => {

@@ -11,7 +11,7 @@ const spec = {
   name: "stack",
   summary:
     "Runs the real local stack without Docker: Kafka (KRaft), an S3 server (versitygw), ClickHouse.",
-  usage: "up|down|status|logs [kafka|s3|clickhouse…] [flags]",
+  usage: "up|down|status|logs [kafka|kafka-N|s3|clickhouse…] [flags]",
   positionals: true,
   options: {
     timeout: { type: "string", default: "180" },

@@ -17,6 +17,7 @@ import { clickhouseType } from "../lib/clickhouse/sql.ts";
 import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
 import { kafkaSettings } from "../lib/ops/demo_steps.ts";
 import { ensureStack, runTask, stopsService, waitFor } from "./helpers.ts";
+import { dropKafkaResources } from "./sink_helpers.ts";
 
 await ensureStack();
 
@@ -51,6 +52,41 @@ async function waitForCount(table: string, expected: number, ms = 60_000): Promi
     n = await count(table);
   }
   return n;
+}
+
+/** True once `group` has committed every partition of `topic` up to its end offset. */
+async function caughtUp(admin: Admin, group: string, topic: string): Promise<boolean> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId: group, topics: [topic] }),
+  ]);
+  const done = new Map(
+    committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
+  );
+  return ends.every((e) => done.get(e.partition) === Number(e.high));
+}
+
+/**
+ * Waits until ClickHouse's `group` has committed all of `topic` (so every row it will ever
+ * insert from it is in), failing the test after `ms`.
+ */
+async function settled(admin: Admin, group: string, topic: string, ms = 60_000): Promise<void> {
+  assert.ok(
+    await waitFor(() => caughtUp(admin, group, topic), ms),
+    `ClickHouse's group ${group} did not commit the end of ${topic} within ${ms / 1000} s`,
+  );
+}
+
+/** Drops the test's tables, then its topics and ClickHouse's groups (once it has left them). */
+async function dropAll(names: ReturnType<typeof isolated>): Promise<void> {
+  try {
+    await dropClickHouse(client, names);
+  } finally {
+    await dropKafkaResources({
+      topics: [names.musicTopic, names.easyTopic],
+      groups: [names.musicGroup!, names.easyGroup!],
+    });
+  }
 }
 
 Deno.test(
@@ -138,10 +174,12 @@ Deno.test(
         ]);
         assert.equal(music, N, "music rows");
         assert.equal(easy, M, "person rows");
-        // Settled: nothing more (no duplicates) arrives shortly after.
-        await new Promise((r) => setTimeout(r, 1500));
-        assert.equal(await count(`${p}music_consumer_phys`), N);
-        assert.equal(await count(`${p}easy_consumer_phys`), M);
+        // ClickHouse commits a block's offsets after inserting it: once both groups have
+        // committed the end of their topic, nothing more can arrive and the counts are final.
+        await settled(admin, names.musicGroup!, names.musicTopic);
+        await settled(admin, names.easyGroup!, names.easyTopic);
+        assert.equal(await count(`${p}music_consumer_phys`), N, "no duplicate music rows");
+        assert.equal(await count(`${p}easy_consumer_phys`), M, "no duplicate person rows");
       });
 
       await t.step("typed values equal the produced events", async () => {
@@ -204,9 +242,8 @@ Deno.test(
       });
     } finally {
       await producer.disconnect().catch(() => {});
-      await dropClickHouse(client, names);
-      await admin.deleteTopics({ topics: [names.musicTopic, names.easyTopic] }).catch(() => {});
       await admin.disconnect();
+      await dropAll(names);
     }
   },
 );
@@ -247,7 +284,7 @@ Deno.test("clickhouse: --drop recreates the objects", opts, async () => {
     assert.equal(r.steps.filter((s) => s.status === "created").length, 9);
     assert.equal(await count(`${names.prefix}easy_consumer_phys`), 0);
   } finally {
-    await dropClickHouse(client, names);
+    await dropAll(names);
   }
 });
 
@@ -274,7 +311,7 @@ Deno.test("clickhouse: init --prefix gives the tables their own groups", opts, a
       );
     }
   } finally {
-    await dropClickHouse(client, names);
+    await dropAll(names);
   }
 });
 
@@ -286,18 +323,6 @@ Deno.test("clickhouse: query --prefix is validated before it reaches SQL", opts,
     'error: table prefix "x; DROP TABLE y --" must be letters, digits and _ and not start with a digit\n',
   );
 });
-
-/** True once `group` has committed every partition of `topic` up to its end offset. */
-async function caughtUp(admin: Admin, group: string, topic: string): Promise<boolean> {
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId: group, topics: [topic] }),
-  ]);
-  const done = new Map(
-    committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
-  );
-  return ends.every((e) => done.get(e.partition) === Number(e.high));
-}
 
 /** Produces `n` generated music events (seeded) to `topic`, as the producer writes them. */
 async function produceMusic(producer: Producer, topic: string, n: number, seed: number) {
@@ -368,11 +393,14 @@ Deno.test(
       // Everything around the bad messages arrives.
       assert.equal(await waitForCount(`${p}music_consumer_phys`, 80), 80);
       assert.equal(await waitForCount(`${p}easy_consumer_phys`, 2), 2);
+      await settled(admin, names.musicGroup!, names.musicTopic);
+      await settled(admin, names.easyGroup!, names.easyTopic);
+      assert.equal(await count(`${p}music_consumer_phys`), 80, "no duplicate music rows");
+      assert.equal(await count(`${p}easy_consumer_phys`), 2, "no duplicate person rows");
     } finally {
       await producer.disconnect().catch(() => {});
-      await dropClickHouse(client, names);
-      await admin.deleteTopics({ topics: [names.musicTopic, names.easyTopic] }).catch(() => {});
       await admin.disconnect();
+      await dropAll(names);
     }
   },
 );
@@ -400,10 +428,7 @@ Deno.test({
     await producer.connect();
     await produceMusic(producer, names.musicTopic, 500, 3);
     assert.equal(await waitForCount(`${p}music_consumer_phys`, 500), 500);
-    assert.ok(
-      await waitFor(() => caughtUp(admin, names.musicGroup!, names.musicTopic), 60_000),
-      "ClickHouse committed what it stored",
-    );
+    await settled(admin, names.musicGroup!, names.musicTopic);
 
     await down(paths, () => {}, ["clickhouse"]);
     await produceMusic(producer, names.musicTopic, 300, 4); // arrives while ClickHouse is down
@@ -411,17 +436,13 @@ Deno.test({
     await upService(paths, config, "clickhouse", { timeoutSec: 120, say: () => {} });
     assert.equal(await waitForCount(`${p}music_consumer_phys`, 800, 90_000), 800);
     console.log(`  resumed after ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
-    assert.ok(
-      await waitFor(() => caughtUp(admin, names.musicGroup!, names.musicTopic), 60_000),
-      "ClickHouse committed everything after the restart",
-    );
+    await settled(admin, names.musicGroup!, names.musicTopic);
     // Every offset is committed, so nothing is left to arrive: the count is final.
     assert.equal(await count(`${p}music_consumer_phys`), 800, "no duplicates");
   } finally {
     await producer.disconnect().catch(() => {});
     await upService(paths, config, "clickhouse", { timeoutSec: 120, say: () => {} });
-    await dropClickHouse(client, names);
-    await admin.deleteTopics({ topics: [names.musicTopic, names.easyTopic] }).catch(() => {});
     await admin.disconnect();
+    await dropAll(names);
   }
 });

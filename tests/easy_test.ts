@@ -8,11 +8,14 @@ import { topicEndOffsetSum } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { PersonGenerator } from "../lib/events/people.ts";
 import { ensureStack } from "./helpers.ts";
+import { dropKafkaResources, outputWithin } from "./sink_helpers.ts";
 
 await ensureStack();
 
 const cfg = loadConfig();
 const opts = { sanitizeOps: false, sanitizeResources: false };
+/** A generous bound on each task run, so a hung task fails the test instead of stalling it. */
+const DEADLINE_MS = 120_000;
 
 function task(file: string, args: string[]) {
   return new Deno.Command(Deno.execPath(), {
@@ -24,32 +27,37 @@ function task(file: string, args: string[]) {
 
 Deno.test("easy:produce then easy:consume round-trips the person records", opts, async () => {
   const topic = `test-easy-${crypto.randomUUID().slice(0, 8)}`;
-  const admin = createKafka({ brokers: cfg.kafkaBrokers }).admin();
-  await admin.connect();
+  const group = `${topic}-g`;
   try {
     const n = 25;
-    const produced = await task("tasks/easy_produce.ts", [
-      "--topic",
-      topic,
-      "--count",
-      String(n),
-      "--rate",
-      "0",
-      "--seed",
-      "9",
-    ]).output();
+    const produced = await outputWithin(
+      task("tasks/easy_produce.ts", [
+        "--topic",
+        topic,
+        "--count",
+        String(n),
+        "--rate",
+        "0",
+        "--seed",
+        "9",
+      ]),
+      DEADLINE_MS,
+    );
     assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
     assert.match(new TextDecoder().decode(produced.stdout), new RegExp(`acked ${n} records`));
 
-    const consumed = await task("tasks/easy_consume.ts", [
-      "--topic",
-      topic,
-      "--group",
-      `${topic}-g`,
-      "--from-beginning",
-      "--max",
-      String(n),
-    ]).output();
+    const consumed = await outputWithin(
+      task("tasks/easy_consume.ts", [
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--from-beginning",
+        "--max",
+        String(n),
+      ]),
+      DEADLINE_MS,
+    );
     const stderr = new TextDecoder().decode(consumed.stderr);
     assert.equal(consumed.code, 0, stderr);
     assert.match(stderr, new RegExp(`read ${n} records from ${topic}`));
@@ -66,8 +74,7 @@ Deno.test("easy:produce then easy:consume round-trips the person records", opts,
       assert.ok(line.includes(`${p.first_name} ${p.middle_name} ${p.last_name}`), line);
     }
   } finally {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await dropKafkaResources({ topics: [topic], groups: [group] });
   }
 });
 
@@ -82,20 +89,23 @@ Deno.test(
     await admin.connect();
     try {
       const n = 8000;
-      const produced = await task("tasks/easy_produce.ts", [
-        "--topic",
-        topic,
-        "--count",
-        String(n),
-        "--rate",
-        "0",
-      ]).output();
+      const produced = await outputWithin(
+        task("tasks/easy_produce.ts", [
+          "--topic",
+          topic,
+          "--count",
+          String(n),
+          "--rate",
+          "0",
+        ]),
+        DEADLINE_MS,
+      );
       assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
       assert.match(new TextDecoder().decode(produced.stdout), /acked 8,000 records/);
       assert.equal(await topicEndOffsetSum(admin, topic), n);
     } finally {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();
+      await dropKafkaResources({ topics: [topic] });
     }
   },
 );
@@ -106,7 +116,7 @@ Deno.test("easy tasks reject an invalid --topic with one line", opts, async () =
     ["tasks/easy_consume.ts", ["--max", "1"]],
   ];
   for (const [file, args] of runs) {
-    const out = await task(file, ["--topic", "bad topic", ...args]).output();
+    const out = await outputWithin(task(file, ["--topic", "bad topic", ...args]), DEADLINE_MS);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.notEqual(out.code, 0);
     assert.equal(stderr.trim().split("\n").length, 1, stderr);

@@ -3,6 +3,7 @@
  * (`deno task stack up`). Each test uses its own topic and deletes it.
  */
 import assert from "node:assert/strict";
+import type { Buffer } from "node:buffer";
 import { UserError } from "../lib/core/errors.ts";
 import { loadConfig } from "../lib/core/env.ts";
 import { decodeEvent, eventJson } from "../lib/events/codec.ts";
@@ -11,7 +12,8 @@ import { topicEndOffsetSum } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { consumeTopic } from "../lib/kafka/consume.ts";
 import { startProducer } from "../lib/kafka/producer.ts";
-import { ensureStack } from "./helpers.ts";
+import { ensureStack, waitFor } from "./helpers.ts";
+import { dropKafkaResources, outputWithin } from "./sink_helpers.ts";
 
 await ensureStack();
 
@@ -23,15 +25,14 @@ function uniqueTopic(name: string): string {
   return `test-${name}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-async function withTopic(name: string, fn: (topic: string) => Promise<void>) {
+/** Runs `fn` with a fresh topic; deletes it and the consumer groups `fn` names afterwards. */
+async function withTopic(name: string, fn: (topic: string, groups: string[]) => Promise<void>) {
   const topic = uniqueTopic(name);
-  const admin = kafka.admin();
-  await admin.connect();
+  const groups: string[] = [];
   try {
-    await fn(topic);
+    await fn(topic, groups);
   } finally {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await dropKafkaResources({ topics: [topic], groups });
   }
 }
 
@@ -70,7 +71,7 @@ function ackedOf(summary: string): number {
 }
 
 Deno.test("produce N: a consumer reads exactly N valid events keyed by user_id", opts, async () => {
-  await withTopic("produce", async (topic) => {
+  await withTopic("produce", async (topic, groups) => {
     const n = 3000;
     const gen = new EventGenerator({ seed: 11, users: 100 });
     const run = startProducer({
@@ -93,28 +94,40 @@ Deno.test("produce N: a consumer reads exactly N valid events keyed by user_id",
     assert.equal(summary.createdTopic, true);
     assert.equal(await endOffsets(topic), n);
 
-    const seen = new Set<string>();
-    const partitionsOfUser = new Map<string, number>();
+    // Collected here, asserted after: a throw inside kafkajs's callback restarts the
+    // consumer instead of failing the test.
+    const records: { partition: number; offset: string; key?: string; value: Buffer | null }[] = [];
+    const group = `${topic}-check`;
+    groups.push(group);
     const read = await consumeTopic({
       kafka,
       brokers: cfg.kafkaBrokers,
       topic,
-      group: `${topic}-check`,
+      group,
       fromBeginning: true,
       max: n,
       onRecord: (m) => {
-        const d = decodeEvent(m.value);
-        assert.ok(d.ok, d.ok ? "" : d.reason);
-        assert.equal(m.key?.toString(), d.event.event_param.user_id);
-        // same key → same partition
-        const p = partitionsOfUser.get(d.event.event_param.user_id) ?? m.partition;
-        assert.equal(m.partition, p);
-        partitionsOfUser.set(d.event.event_param.user_id, p);
-        seen.add(`${m.partition}:${m.offset}`);
+        records.push({
+          partition: m.partition,
+          offset: m.offset,
+          ...(m.key ? { key: m.key.toString() } : {}),
+          value: m.value,
+        });
       },
     });
     assert.equal(read, n);
-    assert.equal(seen.size, n);
+    assert.equal(new Set(records.map((r) => `${r.partition}:${r.offset}`)).size, n);
+    const partitionOfUser = new Map<string, number>();
+    for (const r of records) {
+      const d = decodeEvent(r.value);
+      assert.ok(d.ok, d.ok ? "" : d.reason);
+      const user = d.event.event_param.user_id;
+      assert.equal(r.key, user);
+      // same key → same partition
+      assert.equal(r.partition, partitionOfUser.get(user) ?? r.partition, user);
+      partitionOfUser.set(user, r.partition);
+    }
+    assert.ok(partitionOfUser.size > 1, "all events came from one user");
   });
 });
 
@@ -124,9 +137,14 @@ Deno.test(
   async () => {
     await withTopic("sigterm", async (topic) => {
       const child = produceTask(["--topic", topic, "--rate", "2000", "--seed", "3"]).spawn();
-      await new Promise((r) => setTimeout(r, 3000));
+      // Mid-run: some events are in the topic (it does not exist until the task creates it).
+      const started = await waitFor(
+        () => endOffsets(topic).then((n) => n > 0, () => false),
+        120_000,
+      );
       child.kill("SIGTERM");
-      const out = await child.output();
+      assert.ok(started, "nothing reached the topic");
+      const out = await outputWithin(child, 120_000);
       const stdout = new TextDecoder().decode(out.stdout);
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
       assert.match(stdout, /^stopped: /);
@@ -137,25 +155,51 @@ Deno.test(
   },
 );
 
-Deno.test("rate and duration pace the producer", opts, async () => {
-  await withTopic("rate", async (topic) => {
-    const out = await produceTask(["--topic", topic, "--rate", "20", "--duration", "1s"]).output();
+// How closely the rate is kept is a measurement (bench/produce.ts prints it); here only
+// what holds however slow the machine is.
+Deno.test(
+  "--rate with --duration stops by itself, never above the rate, acks what the topic holds",
+  opts,
+  async () => {
+    await withTopic("rate", async (topic) => {
+      const out = await outputWithin(
+        produceTask(["--topic", topic, "--rate", "20", "--duration", "1s"]),
+        120_000,
+      );
+      const stdout = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      const acked = ackedOf(stdout);
+      // The first event goes at once; at 20/s, fewer than 1 s allows at most 20.
+      assert.ok(acked >= 1 && acked <= 20, stdout);
+      assert.equal(await endOffsets(topic), acked);
+    });
+  },
+);
+
+Deno.test("--rate with --count stops after exactly N events", opts, async () => {
+  await withTopic("rate-count", async (topic) => {
+    const out = await outputWithin(
+      produceTask(["--topic", topic, "--rate", "50", "--count", "7"]),
+      120_000,
+    );
     const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0);
-    const acked = ackedOf(stdout);
-    assert.ok(acked >= 18 && acked <= 22, stdout);
-    assert.equal(await endOffsets(topic), acked);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(ackedOf(stdout), 7, stdout);
+    assert.equal(await endOffsets(topic), 7);
   });
 });
 
-Deno.test("unreachable broker: one clear line and a non-zero exit, quickly", opts, async () => {
-  const t0 = Date.now();
-  const out = await produceTask(["--count", "1"], { KAFKA_BROKERS: "127.0.0.1:1" }).output();
+Deno.test("unreachable broker: one clear line and exit 1, no stack trace", opts, async () => {
+  const out = await outputWithin(
+    produceTask(["--count", "1"], { KAFKA_BROKERS: "127.0.0.1:1" }),
+    120_000,
+  );
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1);
-  assert.match(stderr, /error: Cannot connect to Kafka at 127\.0\.0\.1:1: connection refused/);
-  assert.doesNotMatch(stderr, /at .*\.ts:\d+/); // no stack trace
-  assert.ok(Date.now() - t0 < 20_000);
+  // Besides progress lines ("connecting to …"), one error line and no stack trace.
+  const errors = stderr.split("\n").filter((l) => /error/i.test(l));
+  assert.deepEqual(errors, ["error: Cannot connect to Kafka at 127.0.0.1:1: connection refused"]);
+  assert.doesNotMatch(stderr, /^\s+at /m, stderr);
 });
 
 Deno.test("invalid --topic: one line naming the rule, before connecting", opts, async () => {

@@ -5,7 +5,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { createKafka } from "../lib/kafka/client.ts";
-import { createS3Client, getObject, listObjects, putObject } from "../lib/lake/s3.ts";
+import { createS3Client, deletePrefix, getObject, listObjects, putObject } from "../lib/lake/s3.ts";
 import { pythonPackage } from "../lib/stack/installers.ts";
 import { ourPid } from "../lib/stack/processes.ts";
 import { defaultPaths } from "../lib/stack/stack.ts";
@@ -18,6 +18,7 @@ import {
   uniqueName,
   waitFor,
 } from "./helpers.ts";
+import { dropKafkaResources } from "./sink_helpers.ts";
 
 await ensureStack();
 
@@ -42,44 +43,53 @@ async function ch(sql: string): Promise<string> {
 
 Deno.test("kafka: produce and consume a message with kafkajs", async () => {
   const topic = uniqueName("smoke");
+  const groupId = uniqueName("smoke-group");
   const k = kafka();
   const admin = k.admin();
+  const consumer = k.consumer({ groupId });
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  const producer = k.producer();
-  await producer.connect();
-  await producer.send({ topic, messages: [{ key: "k1", value: "hello" }] });
-  await producer.disconnect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = k.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: "k1", value: "hello" }] });
+    await producer.disconnect();
 
-  const consumer = k.consumer({ groupId: uniqueName("smoke-group") });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const got = await new Promise<{ key: string; value: string }>((resolve) => {
-    consumer.run({
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let got: { key: string; value: string } | undefined;
+    await consumer.run({
       eachMessage: ({ message }) => {
-        resolve({ key: String(message.key), value: String(message.value) });
+        got ??= { key: String(message.key), value: String(message.value) };
         return Promise.resolve();
       },
     });
-  });
-  await consumer.disconnect();
-  await admin.deleteTopics({ topics: [topic] });
-  await admin.disconnect();
-  assertEquals(got, { key: "k1", value: "hello" });
+    // Joining the group and the first fetch take a few seconds; a minute means it is broken.
+    assert(await waitFor(() => Promise.resolve(got !== undefined), 60_000), "no message in 60 s");
+    assertEquals(got, { key: "k1", value: "hello" });
+  } finally {
+    await consumer.disconnect();
+    await admin.disconnect();
+    await dropKafkaResources({ topics: [topic], groups: [groupId] });
+  }
 });
 
 Deno.test("s3: put, list and get an object in the default bucket", async () => {
   const client = createS3Client(cfg.s3);
   const prefix = `${uniqueName("smoke")}/`;
-  const body = new TextEncoder().encode("parquet soon");
-  await putObject(client, cfg.s3.bucket, `${prefix}a.txt`, body);
-  const listed = await listObjects(client, cfg.s3.bucket, prefix);
-  assertEquals(listed, [{ key: `${prefix}a.txt`, size: body.length }]);
-  assertEquals(
-    new TextDecoder().decode(await getObject(client, cfg.s3.bucket, `${prefix}a.txt`)),
-    "parquet soon",
-  );
-  client.destroy();
+  try {
+    const body = new TextEncoder().encode("parquet soon");
+    await putObject(client, cfg.s3.bucket, `${prefix}a.txt`, body);
+    const listed = await listObjects(client, cfg.s3.bucket, prefix);
+    assertEquals(listed, [{ key: `${prefix}a.txt`, size: body.length }]);
+    assertEquals(
+      new TextDecoder().decode(await getObject(client, cfg.s3.bucket, `${prefix}a.txt`)),
+      "parquet soon",
+    );
+  } finally {
+    await deletePrefix(client, cfg.s3.bucket, prefix);
+    client.destroy();
+  }
 });
 
 Deno.test("clickhouse: answers a query as the configured user", async () => {
@@ -138,8 +148,9 @@ Deno.test("clickhouse: a Kafka-engine table reads a message from our broker", as
     for (const t of [`${table}_mv`, `${table}_queue`, table]) {
       await ch(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     }
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await admin.disconnect();
+    // ClickHouse's consumer leaves its group once the Kafka table is dropped.
+    await dropKafkaResources({ topics: [topic], groups: [table] });
   }
 });
 
@@ -150,7 +161,10 @@ Deno.test({
   const pid = await ourPid(paths, "s3");
   assert(pid !== undefined, "the S3 server is no longer ours");
   Deno.kill(pid, "SIGKILL");
-  await waitFor(async () => (await ourPid(paths, "s3")) === undefined, 10_000, 100);
+  assert(
+    await waitFor(async () => (await ourPid(paths, "s3")) === undefined, 10_000, 100),
+    "the killed S3 server is still seen as running after 10 s",
+  );
   const status = await runTask("stack", ["status", "s3"]);
   assertEquals(status.code, 1);
   assert(/s3\s+\S+\s+-\s+down/.test(status.stdout), status.stdout);

@@ -67,7 +67,7 @@ export function parseCommand<O extends Options>(spec: CommandSpec<O>, args: stri
     });
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
-    throw new UserError(`${msg}\nRun "deno task ${spec.name} --help" for the flags.`);
+    throw new UserError(`${msg}; run "deno task ${spec.name} --help" for the flags`);
   }
 }
 

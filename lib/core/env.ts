@@ -13,6 +13,8 @@ import { checkBucketName, parseHostPort, parseHttpUrl } from "./flags.ts";
 export interface Config {
   /** Kafka bootstrap servers as `host:port`. */
   kafkaBrokers: string[];
+  /** Kafka nodes the native stack runs (`KAFKA_NODES`, 1 to {@link MAX_KAFKA_NODES}). */
+  kafkaNodes: number;
   s3: S3Config;
   clickhouse: ClickHouseConfig;
 }
@@ -36,6 +38,7 @@ export interface ClickHouseConfig {
 /** Defaults, as in `.env.example` (and the seed project). */
 export const DEFAULTS = {
   KAFKA_BROKERS: "127.0.0.1:9092",
+  KAFKA_NODES: "1",
   S3_ENDPOINT: "http://127.0.0.1:9000",
   S3_REGION: "us-east-1",
   S3_BUCKET: "prod-python",
@@ -65,6 +68,33 @@ export function envString(name: EnvName, env: Env = denoEnv): string {
   return value;
 }
 
+/** Most Kafka nodes the native stack runs (`KAFKA_NODES`). */
+export const MAX_KAFKA_NODES = 5;
+
+/**
+ * Reads `KAFKA_NODES`: how many KRaft nodes the native stack runs, a whole
+ * number from 1 to {@link MAX_KAFKA_NODES} [1]. Only the stack acts on it, so a
+ * task whose permissions do not include it (producer, sink…) reads the default
+ * instead of failing. Throws a ConfigError naming the variable on a bad value.
+ */
+export function kafkaNodeCount(env: Env = denoEnv): number {
+  let raw: string | undefined;
+  try {
+    raw = env("KAFKA_NODES");
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return 1;
+    throw e;
+  }
+  const value = raw?.trim() ?? DEFAULTS.KAFKA_NODES;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_KAFKA_NODES) {
+    throw new ConfigError(
+      `KAFKA_NODES has "${raw}"; expected a number of Kafka nodes from 1 to ${MAX_KAFKA_NODES} (default 1)`,
+    );
+  }
+  return n;
+}
+
 /** Loads and validates all settings. Throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = denoEnv): Config {
   const brokers = envString("KAFKA_BROKERS", env).split(",").map((s) => s.trim()).filter(Boolean);
@@ -75,6 +105,7 @@ export function loadConfig(env: Env = denoEnv): Config {
   parseHttpUrl(chUrl, "CLICKHOUSE_URL");
   return {
     kafkaBrokers: brokers,
+    kafkaNodes: kafkaNodeCount(env),
     s3: {
       endpoint: s3Endpoint.replace(/\/+$/, ""),
       region: envString("S3_REGION", env),

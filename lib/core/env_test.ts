@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import { cacheDir, DEFAULTS, loadConfig } from "./env.ts";
+import { cacheDir, DEFAULTS, kafkaNodeCount, loadConfig } from "./env.ts";
 import { ConfigError } from "./errors.ts";
 import { checkTopicName, parseBytes, parseCount, parseDuration } from "./flags.ts";
 
@@ -8,6 +8,7 @@ const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 Deno.test("loadConfig: defaults match .env.example and the seed", () => {
   const cfg = loadConfig(envOf({}));
   assertEquals(cfg.kafkaBrokers, ["127.0.0.1:9092"]);
+  assertEquals(cfg.kafkaNodes, 1);
   assertEquals(cfg.s3, {
     endpoint: "http://127.0.0.1:9000",
     region: "us-east-1",
@@ -47,11 +48,33 @@ Deno.test("loadConfig: bad values name the variable", () => {
     [{ CLICKHOUSE_URL: "not a url" }, /CLICKHOUSE_URL/],
     [{ S3_BUCKET: "Bad_Bucket" }, /S3_BUCKET has "Bad_Bucket"/],
     [{ ACCESS_KEY: "  " }, /ACCESS_KEY is set but empty/],
+    [
+      { KAFKA_NODES: "three" },
+      /KAFKA_NODES has "three"; expected a number of Kafka nodes from 1 to 5/,
+    ],
+    [{ KAFKA_NODES: "0" }, /KAFKA_NODES has "0"/],
+    [{ KAFKA_NODES: "6" }, /KAFKA_NODES has "6"/],
+    [{ KAFKA_NODES: "2.5" }, /KAFKA_NODES has "2.5"/],
+    [{ KAFKA_NODES: "" }, /KAFKA_NODES has ""/],
   ];
   for (const [vars, message] of cases) {
     assertThrows(() => loadConfig(envOf(vars)), ConfigError);
     assertThrows(() => loadConfig(envOf(vars)), message);
   }
+});
+
+Deno.test("KAFKA_NODES: 1 by default, 1 to 5 accepted, blanks ignored", () => {
+  assertEquals(kafkaNodeCount(envOf({})), 1);
+  assertEquals(loadConfig(envOf({ KAFKA_NODES: "3" })).kafkaNodes, 3);
+  assertEquals(kafkaNodeCount(envOf({ KAFKA_NODES: " 5 " })), 5);
+});
+
+Deno.test("KAFKA_NODES: a task not allowed to read it gets the default", () => {
+  const denied = (name: string) => {
+    if (name === "KAFKA_NODES") throw new Deno.errors.NotCapable("no env access");
+    return undefined;
+  };
+  assertEquals(kafkaNodeCount(denied), 1);
 });
 
 Deno.test("parseDuration, parseCount, parseBytes", () => {

@@ -56,15 +56,19 @@ export function checkTopicName(name: string, what: string): string {
 }
 
 /**
- * Parses a duration such as `500ms`, `30s`, `5m`, `1h` (a bare number is seconds)
+ * Parses a duration such as `500ms`, `30s`, `5m`, `1h`, `7d` (a bare number is seconds)
  * into milliseconds.
  */
 export function parseDuration(value: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
   if (!m) {
-    throw new ConfigError(`${what} has "${value}"; expected a duration such as 500ms, 30s, 5m, 1h`);
+    throw new ConfigError(
+      `${what} has "${value}"; expected a duration such as 500ms, 30s, 5m, 1h, 7d`,
+    );
   }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h" ?? "s"];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as "ms" | "s" | "m" | "h" | "d" ?? "s"
+  ];
   return Math.round(Number(m[1]) * unit);
 }
 

@@ -79,3 +79,20 @@ Deno.test("generator rejects an empty population", () => {
   assert.throws(() => new EventGenerator({ users: 0 }), RangeError);
   assert.throws(() => new EventGenerator({ tracks: -1 }), RangeError);
 });
+
+Deno.test("live events draw from the same world: large markets, platform-prefixed tokens", () => {
+  const g = new EventGenerator({ seed: 6 });
+  const countries = new Map<string, number>();
+  for (let i = 0; i < 20_000; i++) {
+    const p = g.next().event_param;
+    assert.match(p.platform_token, /^(android|ios|desktop|web|tv)-[a-z0-9]{24}$/);
+    countries.set(p.country, (countries.get(p.country) ?? 0) + 1);
+  }
+  const top = [...countries].sort((a, b) => b[1] - a[1])[0]![0];
+  assert.ok(
+    ["United States", "Brazil", "Germany", "United Kingdom", "Mexico", "France", "India"]
+      .includes(top),
+    top,
+  );
+  assert.equal(g.backfillRemaining, 0);
+});

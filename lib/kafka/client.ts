@@ -203,6 +203,38 @@ export function brokerRefusal(e: unknown): string | undefined {
   return found.length > 0 ? [...new Set(found)].join("; ") : undefined;
 }
 
+/** kafkajs errors that mean "not now" rather than "never", whatever their `retriable` flag. */
+const TRANSIENT_NAMES = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+  "KafkaJSMetadataNotLoaded",
+  "KafkaJSTopicMetadataNotLoaded",
+  "KafkaJSBrokerNotFound",
+  "KafkaJSNoBrokerAvailableError",
+  "KafkaJSLockTimeout",
+]);
+
+/**
+ * If `e` is a failure that may pass once Kafka is back or its leaders have
+ * moved — no connection, a request timeout, a retriable protocol error such as
+ * LEADER_NOT_AVAILABLE, or kafkajs giving up its own retries on one of these —
+ * returns the reason in a few words; else (a broker refusal, a bug) undefined.
+ * kafkajs reports a failed reconnect as a non-retriable error wrapping the
+ * connection error, so the whole cause chain is read, not the outer flag.
+ */
+export function transientFailure(e: unknown): string | undefined {
+  if (brokerRefusal(e) !== undefined) return undefined;
+  const why = connectionFailure(e);
+  if (why) return why;
+  for (const c of errorChain(e)) {
+    if (c.name === "KafkaJSRequestTimeoutError") return "request timed out";
+    if (typeof c.type === "string" && c.retriable === true) return c.type;
+    if (TRANSIENT_NAMES.has(c.name ?? "")) return c.message ?? c.name;
+  }
+  return undefined;
+}
+
 /**
  * Maps a kafkajs error to a one-line {@link UserError}:
  * `Cannot connect to Kafka at 127.0.0.1:9092: connection refused` for a

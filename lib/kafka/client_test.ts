@@ -8,6 +8,7 @@ import {
   connectionFailure,
   kafkaError,
   registerZstd,
+  transientFailure,
 } from "./client.ts";
 
 Deno.test("compression names map to kafkajs types", () => {
@@ -62,7 +63,14 @@ Deno.test("kafkaError turns connection failures into a one-line UserError", () =
 });
 
 // kafkajs spreads its error classes into module.exports, which defeats named ESM imports.
-const { KafkaJSAggregateError, KafkaJSNonRetriableError, KafkaJSProtocolError } = kafkajs;
+const {
+  KafkaJSAggregateError,
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  KafkaJSRequestTimeoutError,
+} = kafkajs;
 const KafkaJSCreateTopicError = (kafkajs as unknown as Record<
   string,
   new (e: unknown, topic: string) => Error
@@ -105,4 +113,42 @@ Deno.test("kafkaError turns non-retriable broker refusals into a one-line UserEr
   const retriable = protocolError("LEADER_NOT_AVAILABLE", "no leader", true);
   assert.equal(kafkaError(retriable, ["b:1"]), retriable);
   assert.equal(brokerRefusal(new Error("boom")), undefined);
+});
+
+Deno.test("transientFailure: an outage or a leader move is transient, a refusal is not", () => {
+  // What producer.send() rejects with when the broker is down: the cluster's
+  // reconnect gave up, and the send's retrier wrapped that as non-retriable.
+  const refused = new KafkaJSConnectionError("Connection error: connect ECONNREFUSED 127.0.0.1:1");
+  const reconnectGaveUp = new KafkaJSNumberOfRetriesExceeded(refused, {
+    retryCount: 5,
+    retryTime: 2000,
+  });
+  const NonRetriable = KafkaJSNonRetriableError as unknown as new (
+    e: Error,
+    o: { cause: Error },
+  ) => Error;
+  const sendRejected = new NonRetriable(reconnectGaveUp, { cause: reconnectGaveUp });
+  assert.equal((sendRejected as { retriable?: boolean }).retriable, false);
+  assert.equal(transientFailure(sendRejected), "connection refused");
+
+  const leader = protocolError("LEADER_NOT_AVAILABLE", "no leader", true);
+  assert.equal(
+    transientFailure(
+      new KafkaJSNumberOfRetriesExceeded(leader, { retryCount: 8, retryTime: 3000 }),
+    ),
+    "LEADER_NOT_AVAILABLE",
+  );
+  assert.equal(
+    transientFailure(
+      new KafkaJSRequestTimeoutError("Request Produce(key: 0, version: 7) timed out"),
+    ),
+    "request timed out",
+  );
+
+  // Permanent: the broker refused for good, or something that is not Kafka's doing.
+  assert.equal(transientFailure(protocolError("MESSAGE_TOO_LARGE", "too large")), undefined);
+  const denied = protocolError("TOPIC_AUTHORIZATION_FAILED", "Not authorized");
+  assert.equal(transientFailure(new NonRetriable(denied, { cause: denied })), undefined);
+  assert.equal(transientFailure(new TypeError("x is undefined")), undefined);
+  assert.equal(transientFailure(new Error("boom")), undefined);
 });

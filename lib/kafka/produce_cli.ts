@@ -5,12 +5,18 @@
  *
  * @module
  */
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, UserError } from "../core/errors.ts";
 import { checkTopicName, parseCount, parseDuration } from "../core/flags.ts";
 import { onStopSignals } from "../core/process.ts";
 import { formatBytes, formatCount, formatElapsed, Progress, RateMeter } from "../core/progress.ts";
 import { type Compression, COMPRESSIONS } from "./client.ts";
-import { type ProducerRunOptions, type ProducerSummary, startProducer } from "./producer.ts";
+import {
+  DeliveryTimeoutError,
+  type ProducerRun,
+  type ProducerRunOptions,
+  type ProducerSummary,
+  startProducer,
+} from "./producer.ts";
 
 /** Parses a rate flag: records per second, a non-negative number (0 = unthrottled). */
 export function parseRate(value: string, what: string): number {
@@ -39,14 +45,21 @@ export interface ProducerFlags {
   rate: string;
   count?: string | undefined;
   duration?: string | undefined;
+  "delivery-timeout": string;
 }
+
+/** The `--delivery-timeout` option both tasks declare, with its help text. */
+export const DELIVERY_TIMEOUT_OPTION = {
+  spec: { type: "string", default: "2m" },
+  help: "how long to keep retrying while Kafka is unreachable mid-run, e.g. 30s, 10m",
+} as const;
 
 /** Validates the shared producer flags into run options. */
 export function producerFlags(
   v: ProducerFlags,
 ): Pick<
   ProducerRunOptions,
-  "topic" | "partitions" | "compression" | "rate" | "count" | "durationMs"
+  "topic" | "partitions" | "compression" | "rate" | "count" | "durationMs" | "deliveryTimeoutMs"
 > {
   return {
     topic: checkTopicName(v.topic, "--topic"),
@@ -55,6 +68,7 @@ export function producerFlags(
     rate: parseRate(v.rate, "--rate"),
     ...(v.count !== undefined ? { count: parseCount(v.count, "--count") } : {}),
     ...(v.duration !== undefined ? { durationMs: parseDuration(v.duration, "--duration") } : {}),
+    deliveryTimeoutMs: parseDuration(v["delivery-timeout"], "--delivery-timeout"),
   };
 }
 
@@ -62,12 +76,52 @@ export function producerFlags(
 export function summaryLine(s: ProducerSummary, noun: string): string {
   const secs = Math.max(s.elapsedMs, 1) / 1000;
   const parts = [
-    `${s.stopped ? "stopped" : "done"}: acked ${formatCount(s.acked)} ${noun} to ${s.topic}`,
+    `${s.error !== undefined ? "failed" : s.stopped ? "stopped" : "done"}: acked ${
+      formatCount(s.acked)
+    } ${noun} to ${s.topic}`,
     `(sent ${formatCount(s.sent)}, failed ${formatCount(s.failed)})`,
     `${formatBytes(s.bytes)} in ${formatElapsed(s.elapsedMs)}`,
     `${formatCount(s.acked / secs)} ${noun}/s, ${formatBytes(s.bytes / secs)}/s`,
   ];
   return parts.join(", ").replace(", (", " (");
+}
+
+/**
+ * The error a failed run ends with: a delivery timeout gets the counts the
+ * user needs (how many made it, how many did not), on the same line.
+ */
+export function runFailure(s: ProducerSummary, noun: string): unknown {
+  if (!(s.error instanceof DeliveryTimeoutError)) return s.error;
+  return new UserError(
+    `${s.error.message}: ${formatCount(s.acked)} ${noun} acked, ${
+      formatCount(s.failed)
+    } not delivered`,
+  );
+}
+
+/** A batch unacknowledged this long shows as waiting, before kafkajs gives its send up. */
+const STALL_MS = 3000;
+
+/**
+ * The live progress line: counts and rate, or `waiting for Kafka…` while a
+ * batch is being retried or has gone unacknowledged for {@link STALL_MS}.
+ */
+export function progressRenderer(stats: ProducerRun["stats"], brokers: string[], noun: string) {
+  const meter = new RateMeter();
+  let lastAcked = -1;
+  let lastAckAt = 0;
+  return (ms: number): string => {
+    if (!stats.ready) return `${formatElapsed(ms)}  connecting to ${brokers.join(",")}…`;
+    if (stats.acked !== lastAcked || stats.sent === stats.acked) {
+      [lastAcked, lastAckAt] = [stats.acked, ms];
+    }
+    const counts = `${formatElapsed(ms)}  sent ${formatCount(stats.sent)}  acked ${
+      formatCount(stats.acked)
+    }`;
+    if (stats.waiting) return `${counts}  waiting for Kafka… (${stats.waitReason})`;
+    if (ms - lastAckAt >= STALL_MS) return `${counts}  waiting for Kafka…`;
+    return `${counts}  ${formatCount(meter.update(stats.acked))} ${noun}/s`;
+  };
 }
 
 /**
@@ -99,22 +153,15 @@ export async function produceInteractively(
     controller.abort();
   });
   const runHandle = startProducer({ ...opts, signal: controller.signal });
-  const meter = new RateMeter();
-  const { stats } = runHandle;
   const progress = new Progress({
-    render: (ms) =>
-      !stats.ready
-        ? `${formatElapsed(ms)}  connecting to ${opts.brokers.join(",")}…`
-        : `${formatElapsed(ms)}  sent ${formatCount(stats.sent)}  acked ${
-          formatCount(stats.acked)
-        }  ${formatCount(meter.update(stats.acked))} ${noun}/s`,
+    render: progressRenderer(runHandle.stats, opts.brokers, noun),
   });
   try {
     progress.start();
     const summary = await runHandle.done;
     progress.stop();
     console.log(summaryLine(summary, noun));
-    if (summary.error !== undefined) throw summary.error;
+    if (summary.error !== undefined) throw runFailure(summary, noun);
     return summary;
   } finally {
     progress.stop();

@@ -10,13 +10,25 @@
  * duplicate. We therefore keep one send in flight (default) and overlap it with
  * building the next batch, which is where the CPU time goes.
  *
+ * Riding out an outage: kafkajs gives a send up once its reconnect fails
+ * (~6 s); we then send the very same messages again until the delivery
+ * timeout. No duplicate can result: the producer id is fetched only at connect,
+ * a failed request rolls its sequence numbers back, and the same keys map to
+ * the same partitions in the same order, so a broker that did write the lost
+ * attempt (its producer state survives a restart) answers with the original
+ * offsets. Hence never reconnect the producer nor rebuild a batch. Limit: with
+ * several brokers, a send acked by some leaders whose retries ran out on
+ * others would be re-sent whole; kafkajs's own retries ride out leader moves.
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type Kafka, Partitioners, type Producer } from "kafkajs";
+import { type CompressionTypes, type Kafka, Partitioners, type Producer } from "kafkajs";
+import { UserError } from "../core/errors.ts";
 import { sleep } from "../core/process.ts";
+import { formatElapsed } from "../core/progress.ts";
 import { ensureTopic } from "./admin.ts";
-import { type Compression, compressionType, kafkaError } from "./client.ts";
+import { type Compression, compressionType, kafkaError, transientFailure } from "./client.ts";
 
 /** One record to send. */
 export interface OutRecord {
@@ -52,6 +64,30 @@ export interface ProducerRunOptions {
   batchBytes?: number;
   /** Concurrent send() calls [1]; see the module doc before raising it. */
   maxInFlight?: number;
+  /**
+   * How long a batch is retried while Kafka is unreachable or leaders move
+   * before the run fails [2 min]. Connecting at start still fails within seconds.
+   */
+  deliveryTimeoutMs?: number;
+}
+
+/** Default {@link ProducerRunOptions.deliveryTimeoutMs}. */
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
+const RESEND_PAUSE_MS = 1000; // between sends of a batch (kafkajs backs off within each)
+
+/** The run gave up: Kafka stayed unreachable for the whole delivery timeout. */
+export class DeliveryTimeoutError extends UserError {
+  override name = "DeliveryTimeoutError";
+  /** `reason`: the last failure in a few words, e.g. "connection refused". */
+  constructor(brokers: string[], ms: number, reason: string) {
+    // As the flag is usually written: 2m, 45s.
+    const t = ms > 0 && ms % 60_000 === 0
+      ? `${ms / 60_000}m`
+      : ms % 1000
+      ? formatElapsed(ms)
+      : `${ms / 1000}s`;
+    super(`Kafka at ${brokers.join(",")} unreachable for ${t} (${reason})`);
+  }
 }
 
 /** Live counters of a run. */
@@ -68,6 +104,10 @@ export interface ProducerStats {
   elapsedMs: number;
   /** Whether the producer is connected and the topic exists. */
   ready: boolean;
+  /** Whether a batch Kafka did not take is being retried (Kafka unreachable, leaders moving). */
+  waiting: boolean;
+  /** Why, while {@link waiting}: the last failure in a few words. */
+  waitReason: string;
 }
 
 /** Outcome of a run. */
@@ -78,7 +118,10 @@ export interface ProducerSummary extends ProducerStats {
   partitions: number;
   /** Whether the run ended because of the signal. */
   stopped: boolean;
-  /** The first send failure (already mapped to a user error when it is a connection failure). */
+  /**
+   * Why the run failed: a {@link DeliveryTimeoutError}, or the broker's refusal
+   * mapped to a user error. Unset when a signal stopped a batch's retries.
+   */
   error?: unknown;
 }
 
@@ -112,7 +155,9 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     // Java-compatible murmur2 partitioning, so a key lands where Java clients put it.
     createPartitioner: Partitioners.DefaultPartitioner,
-    // Bounded, so a broker that disappears mid-run fails the run instead of hanging it.
+    // Rides out a leader move within one send (~15 s of backoff); a longer
+    // outage hands the batch back to our delivery loop, which re-sends it
+    // until the delivery timeout and can stop on a signal in between.
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 3000 },
   });
 }
@@ -143,6 +188,8 @@ export function startProducer(opts: ProducerRunOptions): ProducerRun {
     bytes: 0,
     elapsedMs: 0,
     ready: false,
+    waiting: false,
+    waitReason: "",
   };
   return { stats, done: run(opts, stats) };
 }
@@ -188,6 +235,50 @@ function buildBatch(
   return { batch, bytes };
 }
 
+/** What {@link deliver} needs from its run. */
+interface Delivery {
+  opts: ProducerRunOptions;
+  producer: Producer;
+  stats: ProducerStats;
+  compression: CompressionTypes;
+  /** Records why the run failed (the first reason wins). */
+  fail: (e: unknown) => void;
+}
+
+/**
+ * Sends one batch until it is acknowledged. While the failure is transient it
+ * re-sends the same messages (see the module doc for why that cannot
+ * duplicate), until the delivery timeout after the first send or a stop signal.
+ */
+async function deliver(d: Delivery, messages: OutRecord[], bytes: number): Promise<void> {
+  const { opts, stats } = d;
+  const timeoutMs = opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+  const deadline = performance.now() + timeoutMs;
+  let why: string | undefined;
+  do {
+    try {
+      await d.producer.send({ topic: opts.topic, messages, acks: -1, compression: d.compression });
+      stats.acked += messages.length;
+      stats.bytes += bytes;
+      stats.waiting = false;
+      return;
+    } catch (e) {
+      why = transientFailure(e);
+      if (why === undefined) d.fail(kafkaError(e, opts.brokers));
+    }
+    if (why === undefined || opts.signal?.aborted) break;
+    stats.waiting = true;
+    stats.waitReason = why;
+    await sleep(Math.min(RESEND_PAUSE_MS, deadline - performance.now()), opts.signal);
+  } while (!opts.signal?.aborted && performance.now() < deadline);
+  // Given up: refused, timed out, or stopped by a signal (not an error then).
+  if (why !== undefined && !opts.signal?.aborted) {
+    d.fail(new DeliveryTimeoutError(opts.brokers, timeoutMs, why));
+  }
+  stats.failed += messages.length;
+  stats.waiting = false;
+}
+
 async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<ProducerSummary> {
   const batchSize = opts.batchSize ?? 10_000;
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
@@ -205,18 +296,10 @@ async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<Prod
   const pending = new Set<Promise<void>>();
   let error: unknown;
 
+  const delivery: Delivery = { opts, producer, stats, compression, fail: (e) => error ??= e };
   const send = (messages: OutRecord[], bytes: number) => {
     stats.sent += messages.length;
-    const p = producer.send({ topic: opts.topic, messages, acks: -1, compression }).then(
-      () => {
-        stats.acked += messages.length;
-        stats.bytes += bytes;
-      },
-      (e) => {
-        stats.failed += messages.length;
-        error ??= kafkaError(e, opts.brokers);
-      },
-    ).finally(() => pending.delete(p));
+    const p = deliver(delivery, messages, bytes).finally(() => pending.delete(p));
     pending.add(p);
   };
 
@@ -241,13 +324,12 @@ async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<Prod
       const { batch, bytes } = buildBatch(opts.next, n, batchBytes);
       // Bounded in-flight: wait for a slot before handing over the batch just built.
       while (pending.size >= maxInFlight) await Promise.race(pending);
-      if (error !== undefined) {
-        // The batch was built but never sent: not counted.
-        break;
-      }
+      // Failed or stopped meanwhile: the batch was built but never sent, so not counted.
+      if (error !== undefined || signal?.aborted) break;
       send(batch, bytes);
     }
-    // Deliver what is in flight, even when stopped by a signal.
+    // Deliver what is in flight, even when stopped by a signal (a batch
+    // waiting for Kafka then gives up, counted as failed).
     while (pending.size > 0) await Promise.race(pending);
   } finally {
     await producer.disconnect().catch(() => {});

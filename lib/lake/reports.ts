@@ -67,6 +67,16 @@ export const REPORTS: readonly ReportSpec[] = [
     description: "Pauses per playback, resumes per pause: overall and per country",
     limit: 10,
   },
+  {
+    name: "by-hour",
+    title: "Events by hour of day",
+    description: "Events per hour of the day (UTC) by event type, with the weekend's part",
+  },
+  {
+    name: "platforms",
+    title: "Platforms",
+    description: "Events, users and share per platform (the platform_token's prefix)",
+  },
 ];
 
 /** The seed's four queries (`read_from_s3.py`), the default when no report is named. */

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { findReport, REPORTS, reportSql, SEED_REPORTS } from "./reports.ts";
 
-Deno.test("REPORTS: the seed's four and the analyst's six, each with its SQL file", async () => {
+Deno.test("REPORTS: the seed's four and the analyst's eight, each with its SQL file", async () => {
   assertEquals(REPORTS.map((r) => r.name), [
     "count",
     "schema",
@@ -13,6 +13,8 @@ Deno.test("REPORTS: the seed's four and the analyst's six, each with its SQL fil
     "active-users",
     "per-minute",
     "pause-rate",
+    "by-hour",
+    "platforms",
   ]);
   ok(SEED_REPORTS.every((n) => findReport(n)));
   for (const r of REPORTS) {

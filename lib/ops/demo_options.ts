@@ -17,6 +17,8 @@ export interface DemoOptions {
   stack: StackKind;
   /** Events to produce (0: produce nothing, show what is there). */
   events: number;
+  /** The produced events are spread over this past window (ms); 0: all at the current time. */
+  backfillMs: number;
   topic: string;
   /** Partitions when the topic is created. */
   partitions: number;
@@ -44,6 +46,8 @@ export interface DemoOptions {
 /** The event topic defaults of the demo (as `deno task produce` and `deno task sink`). */
 export const DEMO_DEFAULTS = {
   events: 100_000,
+  /** A week of history, so hourly and daily reports have a shape. */
+  backfill: "7d",
   topic: "music_events",
   group: "music-sink",
   prefix: "music_events",

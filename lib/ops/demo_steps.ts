@@ -129,7 +129,10 @@ export async function produceEvents(o: DemoOptions): Promise<boolean> {
     o.out("  nothing to produce (--events 0)");
     return true;
   }
-  const generator = new EventGenerator();
+  // A backfill spreads the events over the past window with a daily rhythm.
+  const generator = new EventGenerator(
+    o.backfillMs > 0 ? { backfillMs: o.backfillMs, backfillEvents: o.events } : {},
+  );
   const summary = await produceInteractively({
     kafka: createKafka({ brokers: o.cfg.kafkaBrokers, clientId: "music-producer" }),
     brokers: o.cfg.kafkaBrokers,

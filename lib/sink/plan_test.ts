@@ -1,5 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { mulberry32 } from "../events/generator.ts";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { MusicEvent } from "../events/schema.ts";
 import {
   type BufferedRecord,
@@ -99,68 +98,6 @@ Deno.test("cutPoint: limits, and a recorded plan overrides them", () => {
   // Plan [0, 4): wait for offset 3 even past the age limit, then cut exactly there.
   assertEquals(cutPoint(buf(3), limits, 5000, { start: 0n, end: 4n }), { flush: false });
   assertEquals(cutPoint(buf(5), limits, 0, { start: 0n, end: 4n }), { flush: true, count: 4 });
-});
-
-/**
- * Model check of the sink protocol: a single partition, a store of objects, and
- * a committed offset with metadata. Each run starts at the committed offset,
- * replays a recorded plan if any, otherwise cuts at random sizes (wall-clock
- * flushes are arbitrary), records the plan, writes the batch's objects in
- * random order, commits — and may crash at any step. After the final run
- * completes, every record must be in exactly one stored row.
- */
-Deno.test("protocol model: crashes at random steps never lose or duplicate a record", () => {
-  for (let seed = 1; seed <= 300; seed++) {
-    const rnd = mulberry32(seed);
-    const total = 20 + Math.floor(rnd() * 200);
-    // Event times wander across a day boundary, out of order.
-    const records = Array.from(
-      { length: total },
-      (_, i) => rec(i, T0 + Math.floor((rnd() - 0.3) * 4 * 3_600_000)),
-    );
-    const store = new Map<string, bigint[]>();
-    let committed = 0n;
-    let metadata = "";
-    let crashes = 0;
-    const maxCrashes = 1 + Math.floor(rnd() * 8);
-
-    while (committed < BigInt(total)) {
-      const crashing = crashes < maxCrashes;
-      let pos = Number(committed);
-      let plan = decodePlan(metadata, committed);
-      let crashed = false;
-      while (pos < total && !crashed) {
-        const size = plan ? Number(plan.end - plan.start) : 1 + Math.floor(rnd() * 40);
-        const batch = records.slice(pos, Math.min(total, pos + size));
-        const end = BigInt(pos + batch.length);
-        if (!plan) metadata = encodePlan({ start: BigInt(pos), end });
-        if (crashing && rnd() < 0.15) {
-          crashed = true;
-          break;
-        }
-        const objects = planObjects("p", "t", 2, batch).sort(() => rnd() - 0.5);
-        for (const o of objects) {
-          if (crashing && rnd() < 0.1) {
-            crashed = true;
-            break;
-          }
-          store.set(o.key, o.rows.map((r) => BigInt(r.offset)));
-        }
-        if (crashed || (crashing && rnd() < 0.15)) {
-          crashed = true;
-          break;
-        }
-        committed = end;
-        metadata = "";
-        plan = undefined;
-        pos = Number(end);
-      }
-      if (crashed) crashes++;
-    }
-    const seen = [...store.values()].flat().sort((a, b) => (a < b ? -1 : 1));
-    assertEquals(seen, records.map((r) => r.offset), `seed ${seed}`);
-    assert(crashes > 0 || maxCrashes === 0 || total > 0);
-  }
 });
 
 Deno.test("chunksByBytes: consecutive chunks within the limit; an oversized item alone", () => {

@@ -5,7 +5,7 @@
  * group, object store and dead-letter writer are passed in (`create.ts`
  * builds the kafkajs and S3 ones).
  *
- * Protocol per partition (proved by simulation in `plan_test.ts`):
+ * Protocol per partition (proved by simulation in `simulation_test.ts`):
  * 1. Records are buffered from the committed offset C; a batch [C, E) is cut by
  *    size, bytes or wall-clock age — or exactly at E when a plan is recorded.
  * 2. Before uploading, the plan "[C, E)" is committed as metadata of the

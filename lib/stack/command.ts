@@ -8,12 +8,12 @@ import { loadConfig } from "../core/env.ts";
 import { UserError } from "../core/errors.ts";
 import { chooseStack, prepareStack } from "./harness.ts";
 import { logFile, type StackPaths, tail } from "./processes.ts";
-import { type ServiceName, SERVICES } from "./services.ts";
+import { resolveServices, type ServiceName } from "./services.ts";
 import { defaultPaths, down, type ServiceStatus, serviceStatus } from "./stack.ts";
 
 /** Options of {@link stackCommand}, from the task's flags. */
 export interface StackCommandOptions {
-  /** The services named on the command line [all]. */
+  /** The services named on the command line [all]; `kafka` means every node of a cluster. */
   services: readonly ServiceName[];
   /** up: seconds to wait for each service (checked to be positive by `up`). */
   timeoutSec: number;
@@ -25,6 +25,8 @@ export interface StackCommandOptions {
   /** Where the stack lives [{@link defaultPaths}]. */
   paths?: StackPaths;
 }
+
+const COMMANDS: readonly string[] = ["up", "down", "status", "logs"];
 
 /** The `status` table: one line per service with endpoint, pid and health. */
 export function statusLines(rows: readonly ServiceStatus[]): string[] {
@@ -44,7 +46,7 @@ export function statusLines(rows: readonly ServiceStatus[]): string[] {
  * @example
  * ```ts
  * const code = await stackCommand("status", {
- *   services: SERVICES, timeoutSec: 180, lines: 40, quiet: false, say: console.log,
+ *   services: [], timeoutSec: 180, lines: 40, quiet: false, say: console.log,
  * });
  * ```
  */
@@ -52,12 +54,16 @@ export async function stackCommand(
   command: string | undefined,
   opts: StackCommandOptions,
 ): Promise<number> {
-  const services = opts.services.length ? opts.services : SERVICES;
+  if (command === undefined) throw new UserError(`Missing command; run "deno task stack --help"`);
+  if (!COMMANDS.includes(command)) {
+    throw new UserError(`Unknown command "${command}"; expected up, down, status or logs`);
+  }
+  const cfg = loadConfig();
+  const services = resolveServices(opts.services, cfg);
   const paths = opts.paths ?? defaultPaths();
   const say = opts.say;
   switch (command) {
     case "up": {
-      const cfg = loadConfig();
       const timeoutSec = opts.timeoutSec;
       if (!(timeoutSec > 0)) throw new UserError(`--timeout must be a positive number of seconds`);
       const quiet = opts.quiet ? () => {} : say;
@@ -68,7 +74,6 @@ export async function stackCommand(
       await down(paths, say, services);
       return 0;
     case "status": {
-      const cfg = loadConfig();
       const rows = await Promise.all(services.map((s) => serviceStatus(paths, cfg, s)));
       for (const line of statusLines(rows)) say(line);
       return rows.every((r) => r.healthy) ? 0 : 1;
@@ -79,8 +84,6 @@ export async function stackCommand(
         say(await tail(logFile(paths, s), opts.lines));
       }
       return 0;
-    case undefined:
-      throw new UserError(`Missing command; run "deno task stack --help"`);
     default:
       throw new UserError(`Unknown command "${command}"; expected up, down, status or logs`);
   }

@@ -20,7 +20,7 @@ import { ConfigError, UserError } from "../core/errors.ts";
 import { run, sleep } from "../core/process.ts";
 import { PrerequisiteError } from "./installers.ts";
 import type { StackPaths } from "./processes.ts";
-import { type ServiceName, SERVICES } from "./services.ts";
+import { type ServiceName, stackServices } from "./services.ts";
 import {
   copyEnvExample,
   ensureDefaultBucket,
@@ -114,7 +114,7 @@ async function waitHealthy(cfg: Config, paths: StackPaths, timeoutSec: number) {
   const deadline = Date.now() + timeoutSec * 1000;
   let rows: ServiceStatus[] = [];
   do {
-    rows = await Promise.all(SERVICES.map((s) => serviceStatus(paths, cfg, s)));
+    rows = await Promise.all(stackServices(cfg).map((s) => serviceStatus(paths, cfg, s)));
     if (rows.every((r) => r.healthy)) return rows;
     await sleep(1000);
   } while (Date.now() < deadline);

@@ -1,6 +1,6 @@
 /**
  * Each native service's start-up: writes its configuration under `.stack/`
- * (Kafka's server.properties and storage format, versitygw's data directory,
+ * (each Kafka node's server.properties and storage format, versitygw's data directory,
  * ClickHouse's config.d) and returns the command line and environment that
  * run it.
  *
@@ -17,6 +17,7 @@ import {
   versitygwBinary,
 } from "./installers.ts";
 import type { StackPaths } from "./processes.ts";
+import { kafkaNodes, kafkaProperties } from "./kafka_config.ts";
 import { hostPortOf, type ServiceName } from "./services.ts";
 
 /** How to run a prepared service: its argv and extra environment (secrets stay out of `ps`). */
@@ -31,49 +32,59 @@ function clusterId(): string {
   return btoa(String.fromCharCode(...b)).replaceAll("+", "-").replaceAll("/", "_").slice(0, 22);
 }
 
+/**
+ * The id every node of a cluster formats its storage with, kept in
+ * `.stack/kafka-cluster-id`: created once (the nodes prepare in parallel, so
+ * it is written aside and linked into place, which only one can win).
+ */
+async function sharedClusterId(paths: StackPaths): Promise<string> {
+  const file = `${paths.state}/kafka-cluster-id`;
+  if (!(await exists(file))) {
+    const temp = `${file}.${crypto.randomUUID()}`;
+    await Deno.writeTextFile(temp, `${clusterId()}\n`);
+    await Deno.link(temp, file).catch((e) => {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    });
+    await Deno.remove(temp);
+  }
+  return (await Deno.readTextFile(file)).trim();
+}
+
+/** One download of the Kafka jars per cache, however many nodes prepare at once. */
+const libsOnce = new Map<string, Promise<string>>();
+function kafkaLibsOnce(paths: StackPaths, say: (s: string) => void): Promise<string> {
+  let p = libsOnce.get(paths.cache);
+  if (!p) {
+    p = kafkaLibs(paths, say);
+    p.catch(() => libsOnce.delete(paths.cache));
+    libsOnce.set(paths.cache, p);
+  }
+  return p;
+}
+
 async function prepareKafka(
+  name: ServiceName,
   paths: StackPaths,
   cfg: Config,
   say: (s: string) => void,
 ): Promise<ServiceCommand> {
   const java = await needJava();
-  const libs = await kafkaLibs(paths, say);
-  const { host, port } = hostPortOf("kafka", cfg);
-  const dir = `${paths.state}/kafka`;
+  const libs = await kafkaLibsOnce(paths, say);
+  const nodes = kafkaNodes(cfg);
+  const node = nodes.find((n) => n.service === name);
+  if (!node) throw new Error(`${name} is not a Kafka node of this layout`);
+  const dir = `${paths.state}/${name}`;
   const props = `${dir}/server.properties`;
-  await Deno.writeTextFile(
-    props,
-    [
-      "process.roles=broker,controller",
-      "node.id=1",
-      `controller.quorum.voters=1@${host}:${port + 1}`,
-      `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${port + 1}`,
-      `advertised.listeners=PLAINTEXT://${host}:${port}`,
-      "controller.listener.names=CONTROLLER",
-      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-      "inter.broker.listener.name=PLAINTEXT",
-      `log.dirs=${dir}/data`,
-      "num.partitions=3",
-      "offsets.topic.replication.factor=1",
-      "offsets.topic.num.partitions=10",
-      "transaction.state.log.replication.factor=1",
-      "transaction.state.log.min.isr=1",
-      "share.coordinator.state.topic.replication.factor=1",
-      "share.coordinator.state.topic.min.isr=1",
-      "group.initial.rebalance.delay.ms=0",
-      "auto.create.topics.enable=true",
-      "log.retention.hours=168",
-      "",
-    ].join("\n"),
-  );
+  await Deno.writeTextFile(props, kafkaProperties(node, nodes, dir));
   if (!(await exists(`${dir}/data/meta.properties`))) {
+    const id = nodes.length === 1 ? clusterId() : await sharedClusterId(paths);
     const res = await run(java, [
       "-cp",
       `${libs}/*`,
       "kafka.tools.StorageTool",
       "format",
       "-t",
-      clusterId(),
+      id,
       "-c",
       props,
     ]);
@@ -97,6 +108,7 @@ async function prepareKafka(
 }
 
 async function prepareS3(
+  _name: ServiceName,
   paths: StackPaths,
   cfg: Config,
   say: (s: string) => void,
@@ -119,6 +131,7 @@ const CLICKHOUSE_KAFKA_XML = new URL("../../sql/clickhouse/docker-kafka.xml", im
   .pathname;
 
 async function prepareClickhouse(
+  _name: ServiceName,
   paths: StackPaths,
   cfg: Config,
   say: (s: string) => void,
@@ -143,10 +156,16 @@ async function prepareClickhouse(
   };
 }
 
-const PREPARE: Record<
-  ServiceName,
-  (paths: StackPaths, cfg: Config, say: (s: string) => void) => Promise<ServiceCommand>
-> = { kafka: prepareKafka, s3: prepareS3, clickhouse: prepareClickhouse };
+type Prepare = (
+  name: ServiceName,
+  paths: StackPaths,
+  cfg: Config,
+  say: (s: string) => void,
+) => Promise<ServiceCommand>;
+const PREPARE: Record<"s3" | "clickhouse", Prepare> = {
+  s3: prepareS3,
+  clickhouse: prepareClickhouse,
+};
 
 /**
  * Installs what a service needs (cached), writes its configuration and
@@ -163,5 +182,6 @@ export function prepareService(
   cfg: Config,
   say: (s: string) => void,
 ): Promise<ServiceCommand> {
-  return PREPARE[name](paths, cfg, say);
+  const prepare = name === "s3" || name === "clickhouse" ? PREPARE[name] : prepareKafka;
+  return prepare(name, paths, cfg, say);
 }

@@ -41,8 +41,11 @@ export async function ourPid(paths: StackPaths, name: ServiceName): Promise<numb
     return undefined;
   }
   const info = await psInfo(pid);
-  // A recycled pid would not mention our state directory on its command line.
-  return info && !info.zombie && info.args.includes(`${paths.state}/${name}`) ? pid : undefined;
+  // A recycled pid would not mention our state directory on its command line;
+  // the boundary keeps `.stack/kafka` from matching `.stack/kafka-1/…`.
+  const dir = `${paths.state}/${name}`.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const ours = info && !info.zombie && new RegExp(`${dir}(/|\\s|$)`).test(info.args);
+  return ours ? pid : undefined;
 }
 
 /** True while the process exists and is not a zombie. */

@@ -1,5 +1,6 @@
 /**
- * The stack's three services as clients see them: their names, the endpoint
+ * The stack's services as clients see them (Kafka — one node or each node of
+ * a cluster —, S3, ClickHouse): their names, the endpoint
  * each is expected at, and a health check that makes a real request.
  *
  * @module
@@ -10,30 +11,80 @@ import { parseHostPort } from "../core/flags.ts";
 import { createS3Client, listBuckets } from "../lake/s3.ts";
 import { createKafka } from "../kafka/client.ts";
 import { ClickHouseClient } from "../clickhouse/client.ts";
+import { type KafkaNode, kafkaNodes } from "./kafka_config.ts";
 
-/** Names of the stack's services. */
-export type ServiceName = "kafka" | "s3" | "clickhouse";
-/** All services, in start order. */
+/** Names of the stack's services: `kafka-<i>` is node i of a Kafka cluster (`KAFKA_NODES` > 1). */
+export type ServiceName = "kafka" | `kafka-${number}` | "s3" | "clickhouse";
+/** The services of the default layout (one Kafka node), in start order. */
 export const SERVICES: readonly ServiceName[] = ["kafka", "s3", "clickhouse"];
 
-/** Checks service names given on the command line; throws UserError for an unknown one. */
+/** The services `cfg` runs, in start order: each Kafka node, then S3 and ClickHouse. */
+export function stackServices(cfg: Config): ServiceName[] {
+  return [...kafkaNodes(cfg).map((n) => n.service as ServiceName), "s3", "clickhouse"];
+}
+
+/**
+ * Checks service names given on the command line (`kafka`, `kafka-<i>`, `s3`,
+ * `clickhouse`); throws UserError for an unknown one. Which Kafka nodes exist
+ * is settled by {@link resolveServices}.
+ */
 export function parseServices(names: readonly string[]): ServiceName[] {
   return names.map((s) => {
-    if (!(SERVICES as readonly string[]).includes(s)) {
-      throw new UserError(`Unknown service "${s}"; expected one of ${SERVICES.join(", ")}`);
+    if (!(SERVICES as readonly string[]).includes(s) && !/^kafka-[1-9]\d*$/.test(s)) {
+      throw new UserError(
+        `Unknown service "${s}"; expected one of ${
+          SERVICES.join(", ")
+        } (or kafka-1, kafka-2… with KAFKA_NODES > 1)`,
+      );
     }
     return s as ServiceName;
   });
 }
 
-/** Kafka answers a metadata request (describeCluster). */
-async function kafkaHealth(cfg: Config): Promise<string | null> {
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: "stack-health", probe: true });
+/**
+ * The services `names` mean in the layout of `cfg` (all of them when empty):
+ * with several Kafka nodes, `kafka` means every node. Throws UserError for a
+ * node the layout does not have.
+ */
+export function resolveServices(names: readonly ServiceName[], cfg: Config): ServiceName[] {
+  const all = stackServices(cfg);
+  if (names.length === 0) return all;
+  const kafka = all.filter((s) => s.startsWith("kafka"));
+  const out = new Set<ServiceName>();
+  for (const name of names) {
+    if (name === "kafka") kafka.forEach((k) => out.add(k));
+    else if (all.includes(name)) out.add(name);
+    else {
+      throw new UserError(
+        `There is no service "${name}" with KAFKA_NODES=${cfg.kafkaNodes}; the Kafka services are ${
+          kafka.join(", ")
+        }`,
+      );
+    }
+  }
+  return all.filter((s) => out.has(s));
+}
+
+/** The Kafka node a `kafka…` service runs, or undefined for another service or node. */
+export function kafkaNodeOf(name: ServiceName, cfg: Config): KafkaNode | undefined {
+  return kafkaNodes(cfg).find((n) => n.service === name);
+}
+
+/**
+ * Kafka at `brokers` answers a metadata request (describeCluster); with
+ * `nodeId`, that node is also among the brokers it lists (registered, not fenced).
+ */
+async function kafkaHealth(brokers: string[], nodeId?: number): Promise<string | null> {
+  const kafka = createKafka({ brokers, clientId: "stack-health", probe: true });
   const admin = kafka.admin();
   try {
     await admin.connect();
     const c = await admin.describeCluster();
-    return c.brokers.length > 0 ? null : "no brokers in metadata";
+    if (c.brokers.length === 0) return "no brokers in metadata";
+    if (nodeId !== undefined && !c.brokers.some((b) => b.nodeId === nodeId)) {
+      return `node ${nodeId} is not among the brokers in metadata yet`;
+    }
+    return null;
   } catch (e) {
     return (e as Error).message;
   } finally {
@@ -64,8 +115,7 @@ async function clickhouseHealth(cfg: Config): Promise<string | null> {
   }
 }
 
-const HEALTH: Record<ServiceName, (cfg: Config) => Promise<string | null>> = {
-  kafka: kafkaHealth,
+const HEALTH: Record<"s3" | "clickhouse", (cfg: Config) => Promise<string | null>> = {
   s3: s3Health,
   clickhouse: clickhouseHealth,
 };
@@ -81,25 +131,25 @@ const HEALTH: Record<ServiceName, (cfg: Config) => Promise<string | null>> = {
  * ```
  */
 export function healthProblem(name: ServiceName, cfg: Config): Promise<string | null> {
-  return HEALTH[name](cfg);
+  if (name === "s3" || name === "clickhouse") return HEALTH[name](cfg);
+  // `kafka` is whatever the broker list reaches; a node of a cluster answers for itself.
+  const node = name === "kafka" ? undefined : kafkaNodeOf(name, cfg);
+  if (!node) return kafkaHealth(cfg.kafkaBrokers);
+  return kafkaHealth([`${node.host}:${node.port}`], node.id);
 }
 
 /** The `host:port` or URL each service is expected at. */
 export function endpointOf(name: ServiceName, cfg: Config): string {
-  switch (name) {
-    case "kafka":
-      return cfg.kafkaBrokers[0] ?? "";
-    case "s3":
-      return cfg.s3.endpoint;
-    case "clickhouse":
-      return cfg.clickhouse.url;
-  }
+  if (name === "s3") return cfg.s3.endpoint;
+  if (name === "clickhouse") return cfg.clickhouse.url;
+  const node = kafkaNodeOf(name, cfg);
+  return node ? `${node.host}:${node.port}` : cfg.kafkaBrokers[0] ?? "";
 }
 
 /** Host and port a service listens on, from its endpoint. */
 export function hostPortOf(name: ServiceName, cfg: Config): { host: string; port: number } {
   const ep = endpointOf(name, cfg);
-  if (name === "kafka") return parseHostPort(ep, "KAFKA_BROKERS");
+  if (name.startsWith("kafka")) return parseHostPort(ep, "KAFKA_BROKERS");
   const url = new URL(ep);
   return { host: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)) };
 }

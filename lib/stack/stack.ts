@@ -1,5 +1,6 @@
 /**
- * The native local stack: Apache Kafka (KRaft, jars from Maven Central), an S3
+ * The native local stack: Apache Kafka (KRaft, one node or a cluster of
+ * `KAFKA_NODES`, jars from Maven Central), an S3
  * server (versitygw, built with `go install`) and ClickHouse 26 (the engine of
  * PyPI's `chdb-core`, served over HTTP by `lib/stack/clickhouse_server.py`), run
  * as plain processes of the user, without Docker and without root. This module
@@ -33,6 +34,7 @@ import {
   portOpen,
   type ServiceName,
   SERVICES,
+  stackServices,
 } from "./services.ts";
 
 export type { StackPaths } from "./processes.ts";
@@ -158,7 +160,7 @@ export async function up(
   paths: StackPaths,
   cfg: Config,
   opts: UpOptions,
-  only: readonly ServiceName[] = SERVICES,
+  only: readonly ServiceName[] = stackServices(cfg),
 ): Promise<void> {
   await Deno.mkdir(paths.state, { recursive: true });
   const results = await Promise.allSettled(only.map((s) => upService(paths, cfg, s, opts)));
@@ -171,7 +173,10 @@ export async function up(
   if (only.includes("s3")) await ensureDefaultBucket(cfg, opts.say);
 }
 
-/** Stops the services this project started (by pid); leaves others alone. */
+/**
+ * Stops the services this project started (by pid); leaves others alone. The
+ * default list is the one-node layout; pass {@link stackServices} for a cluster.
+ */
 export async function down(
   paths: StackPaths,
   say: (line: string) => void,

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { parseCommand, runMain } from "../lib/core/cli.ts";
 import { UserError } from "../lib/core/errors.ts";
 import { formatElapsed } from "../lib/core/progress.ts";
@@ -51,7 +52,7 @@ const spec = {
     "about 1.5 min on 2 cores. Needs the stack up and java on the PATH.",
 } as const;
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 interface Outcome {
   name: BenchName;

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { zstdDecompressSync } from "node:zlib";
 import { parquetReadObjects } from "hyparquet";
 import { parseCommand, runMain } from "../lib/core/cli.ts";
@@ -51,7 +52,7 @@ const spec = {
   },
 } as const;
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** `deno run` flags of deno.json's sink task, so the bench runs the sink as users do. */
 async function sinkTaskFlags(): Promise<string[]> {

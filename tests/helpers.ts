@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { type Config, loadConfig } from "../lib/core/env.ts";
 import { chooseStack, prepareStack } from "../lib/stack/harness.ts";
 import { createS3Client, deletePrefix } from "../lib/lake/s3.ts";
@@ -12,7 +13,7 @@ import { type ServiceName } from "../lib/stack/services.ts";
 import { defaultPaths } from "../lib/stack/stack.ts";
 
 /** The project root (where deno.json is). */
-export const ROOT = new URL("../", import.meta.url).pathname;
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** A name no other test run uses: `prefix-<8 hex>`. */
 export function uniqueName(prefix: string): string {

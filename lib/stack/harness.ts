@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { type Config, type Env, stackChoice } from "../core/env.ts";
 import { ConfigError, UserError } from "../core/errors.ts";
 import { run, sleep } from "../core/process.ts";
@@ -148,7 +149,8 @@ export async function prepareStack(kind: StackKind, opts: PrepareOptions): Promi
         } (unset STACK to use the native stack)`,
       );
     }
-    const file = opts.composeFile ?? new URL("../../docker-compose.yaml", import.meta.url).pathname;
+    const file = opts.composeFile ??
+      fileURLToPath(new URL("../../docker-compose.yaml", import.meta.url));
     const argv = composeCommand(await detectCompose(), file);
     if (!argv) {
       throw new PrerequisiteError(

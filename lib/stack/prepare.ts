@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import type { Config } from "../core/env.ts";
 import { exists, run } from "../core/process.ts";
 import {
@@ -125,10 +126,11 @@ async function prepareS3(
 }
 
 /** The server script that serves chdb-core's engine over HTTP. */
-const CLICKHOUSE_SERVER = new URL("./clickhouse_server.py", import.meta.url).pathname;
+const CLICKHOUSE_SERVER = fileURLToPath(new URL("./clickhouse_server.py", import.meta.url));
 /** The Kafka settings every ClickHouse of ours gets (the compose file mounts the same file). */
-const CLICKHOUSE_KAFKA_XML = new URL("../../sql/clickhouse/docker-kafka.xml", import.meta.url)
-  .pathname;
+const CLICKHOUSE_KAFKA_XML = fileURLToPath(
+  new URL("../../sql/clickhouse/docker-kafka.xml", import.meta.url),
+);
 
 async function prepareClickhouse(
   _name: ServiceName,

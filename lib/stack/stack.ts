@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { cacheDir, type Config, stateDirOverride } from "../core/env.ts";
 import { UserError } from "../core/errors.ts";
 import { sleep } from "../core/process.ts";
@@ -42,7 +43,7 @@ export type { StackPaths } from "./processes.ts";
 /** Default paths: per-user cache, `.stack/` beside the repository's deno.json. */
 export function defaultPaths(): StackPaths {
   const cache = cacheDir();
-  const state = stateDirOverride() ?? new URL("../../.stack", import.meta.url).pathname;
+  const state = stateDirOverride() ?? fileURLToPath(new URL("../../.stack", import.meta.url));
   return { cache, state };
 }
 
@@ -193,7 +194,7 @@ export async function down(
 
 /** A fresh checkout has no `.env`; start it from the example so every task finds one. */
 export async function copyEnvExample(say: (s: string) => void): Promise<void> {
-  const root = new URL("../../", import.meta.url).pathname;
+  const root = fileURLToPath(new URL("../../", import.meta.url));
   try {
     await Deno.stat(`${root}.env`);
   } catch {

@@ -27,6 +27,9 @@ export const DENIED_NAMES: ReadonlySet<string> = new Set([
   "glob",
   "sniff_csv",
   "duckdb_extensions",
+  // Run SQL hidden in a string, past every name checked here.
+  "json_execute_serialized_sql",
+  "json_deserialize_sql",
 ]);
 
 /** Name prefixes the SQL box refuses (file readers and metadata of files). */

@@ -1,5 +1,4 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import type { MusicEvent } from "../events/schema.ts";
 import {
   type BufferedRecord,
   chunksByBytes,
@@ -9,21 +8,7 @@ import {
   objectKey,
   planObjects,
 } from "./plan.ts";
-
-function event(tsMs: number): MusicEvent {
-  return {
-    event_param: {
-      event_type_id: 1,
-      event_type: "track_playback",
-      user_id: "00000000-0000-4000-8000-000000000000",
-      platform_token: "t",
-      ipv4: "1.2.3.4",
-      country: "Chad",
-      uuid_track: "00000000-0000-4000-8000-000000000001",
-    },
-    event_timestamp: { ts: Math.floor(tsMs / 1000), ts_ms: tsMs },
-  };
-}
+import { event } from "./test_fake_cluster.ts";
 
 const T0 = Date.UTC(2026, 10, 24, 23, 0, 0);
 

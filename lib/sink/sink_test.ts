@@ -1,27 +1,12 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { encodeEvent } from "../events/codec.ts";
-import { type MusicEvent } from "../events/schema.ts";
 import type { ConsumerGroup, InputBatch, InputHandlers } from "./input.ts";
 import type { DeadLetterWriter, DeadRecord, ObjectStore } from "./outputs.ts";
 import type { SinkMessage } from "./batcher.ts";
 import { SinkCore, type SinkOptions } from "./sink.ts";
+import { event } from "./test_fake_cluster.ts";
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
-
-function event(tsMs: number): MusicEvent {
-  return {
-    event_param: {
-      event_type_id: 1,
-      event_type: "track_playback",
-      user_id: "00000000-0000-4000-8000-000000000000",
-      platform_token: "t",
-      ipv4: "1.2.3.4",
-      country: "Chad",
-      uuid_track: "00000000-0000-4000-8000-000000000001",
-    },
-    event_timestamp: { ts: Math.floor(tsMs / 1000), ts_ms: tsMs },
-  };
-}
 
 /** In-memory collaborators that write every call to one shared log. */
 function fakes(log: string[]) {

@@ -1,7 +1,7 @@
 /**
  * What the benchmarks share: the machine-readable result each bench writes
  * with `--json FILE` (read by `bench/run.ts`), machine facts, Markdown tables,
- * running Kafka's Java tools, peak-RSS sampling, and clean-up of S3 prefixes.
+ * running Kafka's Java tools, and peak-memory and CPU-time sampling of a process.
  *
  * @module
  */
@@ -33,6 +33,18 @@ export interface Figure {
   unit: string;
 }
 
+/** Ours against one other contender of the same run, column by column. */
+export interface Ratio {
+  /** Who ours is compared with, e.g. "seed-style sink, batch 100". */
+  against: string;
+  /** Our throughput ÷ theirs: higher is better. */
+  throughput: number;
+  /** Our CPU time per event ÷ theirs: lower is better (absent when not measured). */
+  cpuPerEvent?: number;
+  /** Our peak RSS ÷ theirs: lower is better. */
+  peakRss?: number;
+}
+
 /** What a bench writes with `--json FILE`. */
 export interface BenchResult {
   /** Short name: produce, sink, analyze, parquet. */
@@ -46,6 +58,8 @@ export interface BenchResult {
   reference?: Figure;
   /** Throughput of ours ÷ throughput of the reference: 1.00 = as fast, higher is better. */
   ratio?: number;
+  /** Further comparisons measured in the same run (e.g. against a second reference). */
+  ratios?: Ratio[];
   /** A detail table for RESULTS.md. */
   table?: { head: string[]; rows: string[][] };
   /** Notes for RESULTS.md (how it was measured, caveats). */
@@ -131,26 +145,58 @@ export async function machineInfo(): Promise<MachineInfo> {
   };
 }
 
-/** Peak resident memory of a process, sampled every `everyMs` while it runs. */
-export class RssSampler {
-  /** Highest RSS seen, in bytes (the kernel's VmHWM when /proc is readable). */
+/** Kernel clock ticks per second, the unit of CPU times in `/proc/PID/stat`. */
+let clockTicks: Promise<number> | undefined;
+function clockTicksPerSecond(): Promise<number> {
+  clockTicks ??= new Deno.Command("getconf", { args: ["CLK_TCK"], stdout: "piped", stderr: "null" })
+    .output()
+    .then((o) => Number(new TextDecoder().decode(o.stdout).trim()) || 100)
+    // 100 is what Linux reports on every common architecture.
+    .catch(() => 100);
+  return clockTicks;
+}
+
+/**
+ * Peak memory and CPU time of a running process, polled from `/proc/PID`
+ * every `everyMs` while it runs (call {@link sample} once more when the
+ * process says it is about to exit, then {@link stop}).
+ *
+ * Both figures only grow, so the last sample before exit is the result:
+ * the peak is the kernel's own high-water mark (`VmHWM`, so peaks between
+ * samples count too) and the CPU time is user + system time of all the
+ * process's threads (`utime + stime`), which misses at most the last
+ * `everyMs` of work. Without `/proc` (macOS) the peak falls back to
+ * sampling `ps` and the CPU time stays NaN.
+ */
+export class ProcessSampler {
+  /** Peak resident memory, bytes. */
   peakBytes = 0;
+  /** User + system CPU time, seconds (NaN when it cannot be read). */
+  cpuSeconds = NaN;
   #timer: ReturnType<typeof setInterval>;
   #pid: number;
 
-  constructor(pid: number, everyMs = 200) {
+  constructor(pid: number, everyMs = 100) {
     this.#pid = pid;
     this.#timer = setInterval(() => this.sample(), everyMs);
+    void this.sample();
   }
 
   /** Takes one sample now. */
   async sample(): Promise<void> {
-    const status = await readText(`/proc/${this.#pid}/status`);
+    const [status, stat, ticks] = await Promise.all([
+      readText(`/proc/${this.#pid}/status`),
+      readText(`/proc/${this.#pid}/stat`),
+      clockTicksPerSecond(),
+    ]);
     if (status) {
-      // VmHWM is the kernel's own high-water mark, so peaks between samples count too.
-      for (const m of status.matchAll(/^(?:VmHWM|VmRSS):\s+(\d+) kB/gm)) {
-        this.peakBytes = Math.max(this.peakBytes, Number(m[1]) * 1024);
-      }
+      const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
+      if (hwm) this.peakBytes = Math.max(this.peakBytes, Number(hwm[1]) * 1024);
+      // Fields after the command name, which is in parentheses and may hold spaces:
+      // state is field 3, utime 14 and stime 15 (proc(5)).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cpu = (Number(fields[11]) + Number(fields[12])) / ticks;
+      if (Number.isFinite(cpu)) this.cpuSeconds = Math.max(this.cpuSeconds || 0, cpu);
       return;
     }
     try {
@@ -164,6 +210,7 @@ export class RssSampler {
     } catch { /* process gone */ }
   }
 
+  /** Stops polling. */
   stop(): void {
     clearInterval(this.#timer);
   }
@@ -177,6 +224,8 @@ export interface JavaRun {
   /** Wall time of the JVM process, ms. */
   wallMs: number;
   peakRssBytes: number;
+  /** User + system CPU time of the JVM (start-up and JIT included), seconds. */
+  cpuSeconds: number;
 }
 
 /**
@@ -196,16 +245,38 @@ export async function runKafkaTool(mainClass: string, args: string[]): Promise<J
     throw new UserError(`Cannot run java (needed for ${mainClass}): ${(e as Error).message}`);
   }
   const t0 = performance.now();
-  const rss = new RssSampler(child.pid);
+  const usage = new ProcessSampler(child.pid);
   const out = await child.output();
   const wallMs = performance.now() - t0;
-  rss.stop();
+  usage.stop();
   const dec = new TextDecoder();
   return {
     code: out.code,
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
     wallMs,
-    peakRssBytes: rss.peakBytes,
+    peakRssBytes: usage.peakBytes,
+    cpuSeconds: usage.cpuSeconds,
   };
+}
+
+/**
+ * Calls `fn` on every item with at most `limit` calls in flight, and returns
+ * the results in the order of `items`; rejects with the first failure.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

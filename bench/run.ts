@@ -19,6 +19,7 @@ import {
   type MachineInfo,
   machineInfo,
   markdownTable,
+  type Ratio,
 } from "./common.ts";
 
 const BENCHES = ["parquet", "produce", "sink", "analyze"] as const;
@@ -90,6 +91,21 @@ function figure(f: Figure | undefined): string {
   return `**${v}** — ${f.label}`;
 }
 
+/** Ours ÷ each other contender, as a Markdown table. */
+function ratioTable(ratios: Ratio[]): string {
+  const x = (v: number | undefined) =>
+    v === undefined || !Number.isFinite(v) ? "–" : `${v.toFixed(2)}×`;
+  return markdownTable(
+    [
+      "ours ÷",
+      "events/s (higher is better)",
+      "CPU µs/event (lower is better)",
+      "peak RSS (lower is better)",
+    ],
+    ratios.map((r) => [r.against, x(r.throughput), x(r.cpuPerEvent), x(r.peakRss)]),
+  );
+}
+
 function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }
@@ -146,6 +162,7 @@ export function renderResults(
     );
     if (!r) continue;
     if (r.table) lines.push(markdownTable(r.table.head, r.table.rows), "");
+    if (r.ratios?.length) lines.push(ratioTable(r.ratios), "");
     for (const n of r.notes ?? []) lines.push(`- ${n}`);
     if (r.notes?.length) lines.push("");
   }

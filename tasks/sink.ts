@@ -13,7 +13,7 @@ import {
   parseCount,
   parseDuration,
 } from "../lib/core/flags.ts";
-import { runSinkTask } from "../lib/sink/run.ts";
+import { defaultWorkers, runSinkTask } from "../lib/sink/run.ts";
 import type { ParquetCompression } from "../lib/lake/parquet.ts";
 
 const spec = {
@@ -26,7 +26,7 @@ const spec = {
     bucket: { type: "string" },
     prefix: { type: "string", default: "music_events" },
     "max-records": { type: "string", default: "50000" },
-    "max-bytes": { type: "string", default: "64MiB" },
+    "max-bytes": { type: "string", default: "16MiB" },
     "max-age": { type: "string", default: "60s" },
     compression: { type: "string", default: "zstd" },
     "dlq-topic": { type: "string" },
@@ -34,6 +34,7 @@ const spec = {
     "metrics-port": { type: "string" },
     partitions: { type: "string", default: "3" },
     "max-record-bytes": { type: "string", default: "1MiB" },
+    workers: { type: "string", default: String(defaultWorkers()) },
     verbose: { type: "boolean", short: "v" },
   },
   help: {
@@ -50,6 +51,7 @@ const spec = {
     "metrics-port": "serve Prometheus metrics on http://127.0.0.1:PORT/metrics",
     partitions: "partitions when the sink has to create the topic",
     "max-record-bytes": "larger record values go to the dead-letter topic",
+    workers: "threads encoding Parquet beside the consuming one (cores - 1, at least 1); 0 = none",
     verbose: "print one line per stored file",
   },
   epilog: "SIGINT/SIGTERM: stores and commits what is buffered, then exits 0.",
@@ -88,6 +90,7 @@ runMain(async () => {
       ? undefined
       : parseDuration(v["until-idle"], "--until-idle"),
     maxRecordBytes: parseBytes(v["max-record-bytes"], "--max-record-bytes"),
+    workers: parseCount(v.workers, "--workers", 0),
     verbose: v.verbose ?? false,
     metricsPort,
   });

@@ -240,13 +240,28 @@ Deno.test("cluster: three KRaft nodes; replicated topics; producer and sink ride
           await upService(paths, cfg, node, { timeoutSec: 300, say });
           const produced = await finish(producer, 600_000);
           say(`producer exit ${produced.code}: ${produced.stdout.trim().split("\n").at(-1)}`);
-          assert(
-            await waitFor(
-              () => orElse(async () => (await groupLag(admin, group, topic)) === 0, false),
-              300_000,
-            ),
-            "the sink group's lag did not return to 0 within 300 s",
+          const caughtUp = await waitFor(
+            () => orElse(async () => (await groupLag(admin, group, topic)) === 0, false),
+            300_000,
           );
+          if (!caughtUp) {
+            // Say why: the group as the coordinator sees it, and what the sink printed.
+            const state = await orElse(async () => {
+              const g = (await admin.describeGroups([group])).groups[0];
+              const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+              return `group ${g?.state} with ${g?.members.length} members, committed ${
+                c?.partitions.map((p) => `${p.partition}:${p.offset}`).join(" ")
+              }`;
+            }, "group state unknown");
+            sink.kill("SIGKILL");
+            const { stderr } = await sinkDone;
+            assert(
+              false,
+              `the sink group's lag did not return to 0 within 300 s (${state}); the sink said:\n${
+                stderr.slice(-4000)
+              }`,
+            );
+          }
           sink.kill("SIGTERM");
           const sunk = await sinkDone;
           assertEquals(sunk.code, 0, sunk.stderr);
@@ -272,12 +287,8 @@ Deno.test("cluster: three KRaft nodes; replicated topics; producer and sink ride
     );
 
     await t.step({
-      // Known bug, issue 15 open: in 2 of 5 runs the producer lost acked events (or failed on
-      // OUT_OF_ORDER_SEQUENCE_NUMBER) when a leader moved while it re-sent a batch.
       name:
-        "producer: a broker SIGKILLed mid-run, back 10 s later → exit 0, every acked event once " +
-        "[ignored: a leader move during the re-send can still lose acked events; issue 15 is open]",
-      ignore: true,
+        "producer: a broker SIGKILLed mid-run, back 10 s later → exit 0, every acked event once",
       fn: async () => {
         const topic = uniqueName("cluster-produce");
         const count = 45_000;

@@ -160,7 +160,7 @@ async function topicActions(k: OwnKafka, topic: string, records: number) {
 
 const count = (s: string) => Number(s.replaceAll(",", ""));
 
-Deno.test("produce: the broker SIGKILLed and restarted mid-run → exit 0, every acked event once", async () => {
+Deno.test("produce: the broker SIGKILLed mid-run, back 20 s later → exit 0, every acked event once", async () => {
   await withOwnKafka(async (k) => {
     const topic = uniqueName("outage");
     const p = startProduce(k.broker, [
@@ -178,9 +178,10 @@ Deno.test("produce: the broker SIGKILLed and restarted mid-run → exit 0, every
       p.out.stderr,
     );
     await k.kill();
-    // Down for ~10 s, and at least until the producer says it is waiting.
+    // Down for 20 s (the outage itself, not a wait for a result), and at least
+    // until the producer says it is waiting.
     const [, waiting] = await Promise.all([
-      new Promise((r) => setTimeout(r, 10_000)),
+      new Promise((r) => setTimeout(r, 20_000)),
       waitFor(() => Promise.resolve(p.out.stderr.includes("waiting for Kafka…")), 60_000),
     ]);
     assert.ok(waiting, `no "waiting for Kafka…" line:\n${p.out.stderr}`);
@@ -236,20 +237,21 @@ Deno.test("produce: the broker gone for good → after --delivery-timeout, one e
     const [acked, lost] = [count(e[1]!), count(e[2]!)];
     assert.match(res.stdout, new RegExp(`^failed: acked ${e[1]} events .*failed ${e[2]}\\)`));
     assert.ok(acked >= 2000 && lost > 0, res.stderr);
-    // Back up: every acked event is there once, in order; of the batch that was
-    // not delivered, the broker may have written some or all before it died.
+    // Back up. Each partition's share of a batch is sent and given up on its
+    // own, so the acked events need not be the first `acked` generated ones:
+    // of the last batch, one partition's share may be acked and another's not
+    // (that every acked event is stored once is the restart test's check).
+    // Here: per user (one partition), the topic holds a prefix of what was
+    // sent, in order, none twice, and at least every acked event in number.
     await k.start();
     const records = await endOffsets(k, topic);
     assert.ok(records >= acked && records <= acked + lost, `${records} records`);
-    const [inTopic, ackedOnes, sentOnes] = [
+    const [inTopic, sentOnes] = [
       await topicActions(k, topic, records),
-      expectedActions(acked),
       expectedActions(acked + lost),
     ];
     for (const [user, all] of sentOnes) {
       const got = inTopic.get(user) ?? [];
-      const must = ackedOnes.get(user) ?? [];
-      assert.deepEqual(got.slice(0, must.length), must, `user ${user}: acked events`);
       assert.deepEqual(got, all.slice(0, got.length), `user ${user}: beyond the sent ones`);
     }
     for (const user of inTopic.keys()) assert.ok(sentOnes.has(user), `unexpected user ${user}`);

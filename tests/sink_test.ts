@@ -10,6 +10,7 @@ import type { Admin } from "kafkajs";
 import { createKafka } from "../lib/kafka/client.ts";
 import { createS3Client, getObject } from "../lib/lake/s3.ts";
 import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
+import { ourPid } from "../lib/stack/processes.ts";
 import { ensureStack, ROOT, stopsService, testConfig, uniqueName, waitFor } from "./helpers.ts";
 import {
   committedSum,
@@ -342,6 +343,49 @@ Deno.test({
     assert(/S3 at .* is back/.test(res.stderr), res.stderr);
     await assertExactlyOnce(ctx.topic, 80_000);
     assert(peakKb < 700_000, `peak RSS ${peakKb} kB while S3 was down`);
+  });
+});
+
+Deno.test({
+  ...await stopsService(
+    "sink: S3 hung (SIGSTOP) for 40 s mid-run → uploads time out, the group session lives, one warning and one recovery line, exactly-once",
+    "s3",
+  ),
+}, async () => {
+  await withSinkTest("sink-s3hung", async (ctx) => {
+    const s3Pid = (await ourPid(defaultPaths(), "s3"))!;
+    await produceEvents(ctx.topic, 60_000, { partitions: 3, seed: 5 });
+    const sink = await startSink(
+      ctx,
+      sinkFlags(ctx, ["--max-records", "2000", "--until-idle", "5s"]),
+    );
+    assert(await waitFor(async () => (await storedObjectCount(ctx.topic)) > 0, 120_000));
+    // Connections stay open but nothing answers: longer than the upload timeout (10 s)
+    // and the group session (15 s).
+    Deno.kill(s3Pid, "SIGSTOP");
+    try {
+      await new Promise((r) => setTimeout(r, 40_000));
+      const ps = await new Deno.Command("ps", { args: ["-o", "pid=", "-p", String(sink.proc.pid)] })
+        .output();
+      assert(new TextDecoder().decode(ps.stdout).trim() !== "", "the sink exited while S3 hung");
+    } finally {
+      Deno.kill(s3Pid, "SIGCONT");
+    }
+    const res = await sink.done;
+    assertEquals(res.code, 0, res.stderr);
+    const lines = res.stderr.split("\n").filter((l) => l.trim() !== "");
+    const hung = lines.filter((l) =>
+      /S3 at .* is not answering \(no response within 10 s\)/.test(l)
+    );
+    const back = lines.filter((l) => /S3 at .* is back; resuming/.test(l));
+    assertEquals([hung.length, back.length], [1, 1], res.stderr);
+    // The session stayed alive (no commit refused, no restart) and no library wrote to the terminal.
+    const noise = lines.filter((l) =>
+      /Kafka commit failed|restarting|not aware of this member|@smithy|kafkajs|requestTimeout/i
+        .test(l)
+    );
+    assertEquals(noise, []);
+    await assertExactlyOnce(ctx.topic, 60_000);
   });
 });
 

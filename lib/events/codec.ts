@@ -159,7 +159,8 @@ const utf8Encoder = new TextEncoder();
 /**
  * Decodes raw Kafka value bytes: null/empty, oversized (maxBytes, default
  * 1 MiB), invalid UTF-8, not JSON, then {@link validateEvent}. Never throws.
- * Used by the sink for its dead-letter decisions.
+ * Used by the sink for its dead-letter decisions. `text`, when given, is the
+ * value already decoded as UTF-8 (the sink decodes a whole batch at once).
  *
  * @example
  * ```ts
@@ -170,6 +171,7 @@ const utf8Encoder = new TextEncoder();
 export function decodeEvent(
   value: Uint8Array | null,
   maxBytes: number = DEFAULT_MAX_EVENT_BYTES,
+  text?: string,
 ): DecodeResult {
   if (value === null || value === undefined) {
     return { ok: false, reason: "value is null (tombstone)" };
@@ -181,11 +183,12 @@ export function decodeEvent(
       reason: `value is ${value.byteLength} bytes, over the ${maxBytes}-byte limit`,
     };
   }
-  let text: string;
-  try {
-    text = utf8.decode(value);
-  } catch {
-    return { ok: false, reason: "value is not valid UTF-8" };
+  if (text === undefined) {
+    try {
+      text = utf8.decode(value);
+    } catch {
+      return { ok: false, reason: "value is not valid UTF-8" };
+    }
   }
   let parsed: unknown;
   try {

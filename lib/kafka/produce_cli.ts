@@ -15,6 +15,7 @@ import {
   type ProducerRun,
   type ProducerRunOptions,
   type ProducerSummary,
+  STALL_MS,
   startProducer,
 } from "./producer.ts";
 
@@ -88,7 +89,8 @@ export function summaryLine(s: ProducerSummary, noun: string): string {
 
 /**
  * The error a failed run ends with: a delivery timeout gets the counts the
- * user needs (how many made it, how many did not), on the same line.
+ * user needs (how many were acked, how many not), on the same line. Those not
+ * delivered were not acked; one given up mid-send may still be stored.
  */
 export function runFailure(s: ProducerSummary, noun: string): unknown {
   if (!(s.error instanceof DeliveryTimeoutError)) return s.error;
@@ -99,12 +101,9 @@ export function runFailure(s: ProducerSummary, noun: string): unknown {
   );
 }
 
-/** A batch unacknowledged this long shows as waiting, before kafkajs gives its send up. */
-const STALL_MS = 3000;
-
 /**
  * The live progress line: counts and rate, or `waiting for Kafka…` while a
- * batch is being retried or has gone unacknowledged for {@link STALL_MS}.
+ * share of a batch is being retried or nothing was acked for {@link STALL_MS}.
  */
 export function progressRenderer(stats: ProducerRun["stats"], brokers: string[], noun: string) {
   const meter = new RateMeter();
@@ -161,6 +160,10 @@ export async function produceInteractively(
     const summary = await runHandle.done;
     progress.stop();
     console.log(summaryLine(summary, noun));
+    // kafkajs keeps retrying a send we gave up (it cannot cancel one), which
+    // would hold the process for up to minutes after the summary: exit once
+    // the caller has reported, with the exit code it set.
+    if (summary.abandoned > 0) Deno.unrefTimer(setTimeout(() => Deno.exit(), 1000));
     if (summary.error !== undefined) throw runFailure(summary, noun);
     return summary;
   } finally {

@@ -34,6 +34,7 @@ function summary(over: Partial<ProducerSummary>): ProducerSummary {
     createdTopic: false,
     partitions: 3,
     stopped: false,
+    abandoned: 0,
     ...over,
   };
 }

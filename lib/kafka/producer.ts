@@ -3,27 +3,48 @@
  * source at a given rate (or as fast as possible), sends them in batches, and
  * on stop delivers what is in flight before returning exact counts.
  *
- * kafkajs has no linger: we accumulate records ourselves and send one batch
- * per `send()`. Its idempotent producer serializes requests per broker and
- * reuses a failed batch's sequence numbers for the next request, so more than
- * one concurrent `send()` could let a retried batch be mistaken for a
- * duplicate. We therefore keep one send in flight (default) and overlap it with
- * building the next batch, which is where the CPU time goes.
+ * kafkajs has no linger: we accumulate records ourselves, split each batch by
+ * partition (murmur2 of the key, as kafkajs and Java clients do), and send
+ * each partition's share with its own `send()`.
  *
- * Riding out an outage: kafkajs gives a send up once its reconnect fails
- * (~6 s); we then send the very same messages again until the delivery
- * timeout. No duplicate can result: the producer id is fetched only at connect,
- * a failed request rolls its sequence numbers back, and the same keys map to
- * the same partitions in the same order, so a broker that did write the lost
- * attempt (its producer state survives a restart) answers with the original
- * offsets. Hence never reconnect the producer nor rebuild a batch. Limit: with
- * several brokers, a send acked by some leaders whose retries ran out on
- * others would be re-sent whole; kafkajs's own retries ride out leader moves.
+ * Why one partition per `send()`: kafkajs's idempotent producer numbers each
+ * partition's records in sequence, and rolls a partition's numbers back when
+ * the request carrying them fails. A one-partition send is one request to one
+ * leader, so its outcome is all or nothing, and re-sending the very same
+ * messages reuses the very same sequence numbers. A broker that did store the
+ * first attempt — the old leader before it died, or the new one, since
+ * producer state is replicated with the log and survives a restart — answers
+ * the re-send as a duplicate with the original offsets; one that did not
+ * stores it. Either way each record is stored once. A send spanning partitions
+ * on several leaders could succeed on some and not others: re-sent whole it
+ * duplicated, and a retry within kafkajs skips a partition whose new leader
+ * already answered that send, leaving acked records unwritten and their
+ * sequence numbers to the next batch (lost, or OUT_OF_ORDER_SEQUENCE_NUMBER).
+ *
+ * This only holds while one partition's sends follow one another: the next
+ * share of a partition starts after the previous one was acked, and a share
+ * whose fate is unknown (given up on a timeout or a stop) ends all sending to
+ * its partition. Shares of different partitions go concurrently. The
+ * producer id is fetched only at connect, so the producer is never
+ * reconnected and a share never rebuilt.
+ *
+ * Riding out an outage: kafkajs gives a send up once its own retries fail
+ * (~6 s when the broker is down); we then send the same messages again until
+ * the delivery timeout. Each attempt is raced against that timeout and a stop,
+ * since kafkajs's retries (up to 30 s per request) can outlast both; only a
+ * send that resolved counts as acked.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type CompressionTypes, type Kafka, Partitioners, type Producer } from "kafkajs";
+import {
+  type CompressionTypes,
+  type Kafka,
+  type Message,
+  Partitioners,
+  type PartitionMetadata,
+  type Producer,
+} from "kafkajs";
 import { UserError } from "../core/errors.ts";
 import { sleep } from "../core/process.ts";
 import { formatElapsed } from "../core/progress.ts";
@@ -55,25 +76,37 @@ export interface ProducerRunOptions {
   next: () => OutRecord;
   /** Aborting stops generating; what is in flight is still delivered. */
   signal?: AbortSignal;
-  /** Max records per send() [10000]. */
+  /** Max records per batch, over all partitions [10000]. */
   batchSize?: number;
   /**
-   * Max encoded bytes per send(), counted as key + value + {@link RECORD_OVERHEAD}
+   * Max encoded bytes per batch, counted as key + value + {@link RECORD_OVERHEAD}
    * per record [800000]; see {@link DEFAULT_BATCH_BYTES}.
    */
   batchBytes?: number;
-  /** Concurrent send() calls [1]; see the module doc before raising it. */
+  /**
+   * Batches in flight [1]. Each partition still has at most one send in
+   * flight (see the module doc); more batches let the others move on while
+   * one partition is slow.
+   */
   maxInFlight?: number;
   /**
-   * How long a batch is retried while Kafka is unreachable or leaders move
-   * before the run fails [2 min]. Connecting at start still fails within seconds.
+   * How long a partition's share of a batch is retried while Kafka is
+   * unreachable or leaders move before the run fails [2 min]. Connecting at
+   * start still fails within seconds.
    */
   deliveryTimeoutMs?: number;
 }
 
 /** Default {@link ProducerRunOptions.deliveryTimeoutMs}. */
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
-const RESEND_PAUSE_MS = 1000; // between sends of a batch (kafkajs backs off within each)
+const RESEND_PAUSE_MS = 1000; // between sends of a share (kafkajs backs off within each)
+
+/**
+ * A send unanswered this long counts as stalled: the progress line shows
+ * `waiting for Kafka…`, and on a stop it is given up rather than awaited
+ * (a healthy send answers in milliseconds).
+ */
+export const STALL_MS = 3000;
 
 /** The run gave up: Kafka stayed unreachable for the whole delivery timeout. */
 export class DeliveryTimeoutError extends UserError {
@@ -92,11 +125,14 @@ export class DeliveryTimeoutError extends UserError {
 
 /** Live counters of a run. */
 export interface ProducerStats {
-  /** Records handed to send(). */
+  /** Records handed over for sending. */
   sent: number;
-  /** Records acknowledged by all in-sync replicas. */
+  /** Records acknowledged by all in-sync replicas: their send() resolved. */
   acked: number;
-  /** Records whose send failed. */
+  /**
+   * Records not acknowledged: refused, given up, or never sent after a stop
+   * or failure. Those given up mid-send may or may not be in the topic.
+   */
   failed: number;
   /** Value bytes acknowledged. */
   bytes: number;
@@ -104,7 +140,7 @@ export interface ProducerStats {
   elapsedMs: number;
   /** Whether the producer is connected and the topic exists. */
   ready: boolean;
-  /** Whether a batch Kafka did not take is being retried (Kafka unreachable, leaders moving). */
+  /** Whether a share Kafka did not take is being retried (Kafka unreachable, leaders moving). */
   waiting: boolean;
   /** Why, while {@link waiting}: the last failure in a few words. */
   waitReason: string;
@@ -119,8 +155,14 @@ export interface ProducerSummary extends ProducerStats {
   /** Whether the run ended because of the signal. */
   stopped: boolean;
   /**
+   * Sends given up while kafkajs was still retrying them. kafkajs cannot
+   * cancel a send, so its retries may keep the process alive for a while
+   * after the run; a command-line task should exit once it reported.
+   */
+  abandoned: number;
+  /**
    * Why the run failed: a {@link DeliveryTimeoutError}, or the broker's refusal
-   * mapped to a user error. Unset when a signal stopped a batch's retries.
+   * mapped to a user error. Unset when a signal stopped a share's retries.
    */
   error?: unknown;
 }
@@ -140,8 +182,8 @@ export interface ProducerRun {
 export const RECORD_OVERHEAD = 24;
 
 /**
- * Default cap of one send()'s estimated size. With one partition the whole
- * send() is one RecordBatch, and an uncompressed batch must fit the broker's
+ * Default cap of one batch's estimated size. A partition's share of a batch
+ * is one RecordBatch, and an uncompressed batch must fit the broker's
  * default message.max.bytes (1,048,588) or it is refused with
  * MESSAGE_TOO_LARGE; counting only value bytes once let a 900 kB cap grow to
  * 1.17 MB. 800 kB leaves room for the batch header and estimate error.
@@ -153,13 +195,34 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    // Java-compatible murmur2 partitioning, so a key lands where Java clients put it.
+    // Java-compatible murmur2 partitioning, so a key lands where Java clients
+    // put it (our runs set the partition themselves, with the same function).
     createPartitioner: Partitioners.DefaultPartitioner,
     // Rides out a leader move within one send (~15 s of backoff); a longer
-    // outage hands the batch back to our delivery loop, which re-sends it
+    // outage hands the share back to our delivery loop, which re-sends it
     // until the delivery timeout and can stop on a signal in between.
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 3000 },
   });
+}
+
+/**
+ * The partition of a key among `partitions`: kafkajs's default (Java
+ * compatible, murmur2) partitioner, so a key lands where any client puts it.
+ *
+ * @example
+ * ```ts
+ * const partitionOf = keyPartitioner("music_events", 3);
+ * partitionOf("user-1"); // 0, 1 or 2, always the same for "user-1"
+ * ```
+ */
+export function keyPartitioner(topic: string, partitions: number): (key: string) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  // With a key, only the number of partitions matters; leaders are ignored.
+  const partitionMetadata = Array.from(
+    { length: partitions },
+    (_, partitionId) => ({ partitionId, leader: 0 }) as PartitionMetadata,
+  );
+  return (key) => partitioner({ topic, partitionMetadata, message: { key, value: null } });
 }
 
 /**
@@ -216,23 +279,39 @@ async function setUp(
   }
 }
 
-/** Takes up to `n` records from `next`, stopping early at `maxSize` estimated bytes. */
+/** One partition's share of a batch: what one send() carries. */
+interface Share {
+  partition: number;
+  messages: Message[];
+  /** Value bytes, for the stats. */
+  bytes: number;
+}
+
+/**
+ * Takes up to `n` records from `next`, stopping early at `maxSize` estimated
+ * bytes, grouped by partition.
+ */
 function buildBatch(
   next: () => OutRecord,
+  partitionOf: (key: string) => number,
   n: number,
   maxSize: number,
-): { batch: OutRecord[]; bytes: number } {
-  const batch: OutRecord[] = [];
-  let bytes = 0; // value bytes, for the stats
+): Share[] {
+  const shares = new Map<number, Share>();
+  let taken = 0;
   let size = 0; // estimated encoded size, for the cap
-  while (batch.length < n && size < maxSize) {
-    const r = next();
-    batch.push(r);
-    const valueBytes = Buffer.byteLength(r.value);
-    bytes += valueBytes;
-    size += Buffer.byteLength(r.key) + valueBytes + RECORD_OVERHEAD;
+  while (taken < n && size < maxSize) {
+    const { key, value } = next();
+    const partition = partitionOf(key);
+    let share = shares.get(partition);
+    if (!share) shares.set(partition, share = { partition, messages: [], bytes: 0 });
+    share.messages.push({ key, value, partition });
+    const valueBytes = Buffer.byteLength(value);
+    share.bytes += valueBytes;
+    size += Buffer.byteLength(key) + valueBytes + RECORD_OVERHEAD;
+    taken++;
   }
-  return { batch, bytes };
+  return [...shares.values()];
 }
 
 /** What {@link deliver} needs from its run. */
@@ -241,42 +320,104 @@ interface Delivery {
   producer: Producer;
   stats: ProducerStats;
   compression: CompressionTypes;
-  /** Records why the run failed (the first reason wins). */
+  /** Aborts on the user's signal or when the run failed: finish up, send nothing new. */
+  stop: AbortSignal;
+  /** Partitions whose last share's fate is unknown: nothing more may be sent to them. */
+  closed: Set<number>;
+  /** Shares being re-sent now, for {@link ProducerStats.waiting}. */
+  retrying: Set<Share>;
+  /** Sends given up while kafkajs still ran them. */
+  abandoned: number;
+  /** Records why the run failed (the first reason wins) and stops the run. */
   fail: (e: unknown) => void;
 }
 
 /**
- * Sends one batch until it is acknowledged. While the failure is transient it
- * re-sends the same messages (see the module doc for why that cannot
- * duplicate), until the delivery timeout after the first send or a stop signal.
+ * One send() of a share, raced against the deadline and a stop: on a stop an
+ * attempt gets until it is {@link STALL_MS} old. Resolves to "acked", the
+ * error, or "given up" (kafkajs still runs the send).
  */
-async function deliver(d: Delivery, messages: OutRecord[], bytes: number): Promise<void> {
+async function attempt(
+  d: Delivery,
+  share: Share,
+  deadline: number,
+): Promise<"acked" | "given up" | { error: unknown }> {
+  const started = performance.now();
+  const send = d.producer.send({
+    topic: d.opts.topic,
+    messages: share.messages,
+    acks: -1,
+    compression: d.compression,
+  }).then(() => "acked" as const, (error: unknown) => ({ error }));
+  const cancel = new AbortController();
+  const giveUp = (async () => {
+    await sleep(
+      Math.max(0, deadline - performance.now()),
+      AbortSignal.any([d.stop, cancel.signal]),
+    );
+    if (d.stop.aborted) {
+      await sleep(Math.max(0, started + STALL_MS - performance.now()), cancel.signal);
+    }
+    return "given up" as const;
+  })();
+  try {
+    const outcome = await Promise.race([send, giveUp]);
+    if (outcome === "given up") d.abandoned++;
+    return outcome;
+  } finally {
+    cancel.abort();
+  }
+}
+
+/**
+ * Delivers one share, after the previous share of its partition. While the
+ * failure is transient it re-sends the same messages (see the module doc for
+ * why that cannot duplicate), until the delivery timeout after the first send
+ * or a stop. A share whose fate is unknown closes its partition.
+ */
+async function deliver(d: Delivery, share: Share): Promise<void> {
   const { opts, stats } = d;
+  const n = share.messages.length;
+  // After a failure nothing new is sent; after a signal, what was handed over still is.
+  if (d.closed.has(share.partition) || (d.stop.aborted && !opts.signal?.aborted)) {
+    stats.failed += n;
+    return;
+  }
   const timeoutMs = opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
   let why: string | undefined;
-  do {
-    try {
-      await d.producer.send({ topic: opts.topic, messages, acks: -1, compression: d.compression });
-      stats.acked += messages.length;
-      stats.bytes += bytes;
-      stats.waiting = false;
-      return;
-    } catch (e) {
-      why = transientFailure(e);
-      if (why === undefined) d.fail(kafkaError(e, opts.brokers));
+  try {
+    for (;;) {
+      const outcome = await attempt(d, share, deadline);
+      if (outcome === "acked") {
+        stats.acked += n;
+        stats.bytes += share.bytes;
+        return;
+      }
+      if (outcome === "given up") break;
+      why = transientFailure(outcome.error);
+      if (why === undefined) {
+        d.fail(kafkaError(outcome.error, opts.brokers));
+        break;
+      }
+      if (d.stop.aborted || performance.now() >= deadline) break;
+      d.retrying.add(share);
+      stats.waiting = true;
+      stats.waitReason = why;
+      await sleep(Math.max(0, Math.min(RESEND_PAUSE_MS, deadline - performance.now())), d.stop);
+      if (d.stop.aborted || performance.now() >= deadline) break;
     }
-    if (why === undefined || opts.signal?.aborted) break;
-    stats.waiting = true;
-    stats.waitReason = why;
-    await sleep(Math.min(RESEND_PAUSE_MS, deadline - performance.now()), opts.signal);
-  } while (!opts.signal?.aborted && performance.now() < deadline);
-  // Given up: refused, timed out, or stopped by a signal (not an error then).
-  if (why !== undefined && !opts.signal?.aborted) {
-    d.fail(new DeliveryTimeoutError(opts.brokers, timeoutMs, why));
+    // Not acked. Unless stopped (by a signal, or by a failure already
+    // recorded, such as a refusal), the deadline passed: the run fails.
+    if (!d.stop.aborted) {
+      d.fail(new DeliveryTimeoutError(opts.brokers, timeoutMs, why ?? "no answer"));
+    }
+    d.closed.add(share.partition);
+    stats.failed += n;
+  } finally {
+    d.retrying.delete(share);
+    stats.waiting = d.retrying.size > 0;
   }
-  stats.failed += messages.length;
-  stats.waiting = false;
 }
 
 async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<ProducerSummary> {
@@ -289,18 +430,42 @@ async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<Prod
 
   const producer = createIdempotentProducer(opts.kafka);
   const topicInfo = await setUp(opts, producer);
+  const partitionOf = keyPartitioner(opts.topic, topicInfo.partitions);
 
   stats.ready = true;
   const start = performance.now();
   const elapsed = () => performance.now() - start;
-  const pending = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
+  const failed = new AbortController();
   let error: unknown;
 
-  const delivery: Delivery = { opts, producer, stats, compression, fail: (e) => error ??= e };
-  const send = (messages: OutRecord[], bytes: number) => {
-    stats.sent += messages.length;
-    const p = deliver(delivery, messages, bytes).finally(() => pending.delete(p));
-    pending.add(p);
+  const delivery: Delivery = {
+    opts,
+    producer,
+    stats,
+    compression,
+    stop: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal,
+    closed: new Set(),
+    retrying: new Set(),
+    abandoned: 0,
+    fail: (e) => {
+      error ??= e;
+      failed.abort();
+    },
+  };
+  // The last delivery of each partition: the next share of it waits for that one.
+  const tails = new Map<number, Promise<void>>();
+  const send = (shares: Share[]) => {
+    const deliveries = shares.map((share) => {
+      stats.sent += share.messages.length;
+      const p = (tails.get(share.partition) ?? Promise.resolve()).then(() =>
+        deliver(delivery, share)
+      );
+      tails.set(share.partition, p);
+      return p;
+    });
+    const batch = Promise.all(deliveries).finally(() => pending.delete(batch));
+    pending.add(batch);
   };
 
   try {
@@ -321,14 +486,14 @@ async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<Prod
         }
         n = Math.min(n, due);
       }
-      const { batch, bytes } = buildBatch(opts.next, n, batchBytes);
+      const shares = buildBatch(opts.next, partitionOf, n, batchBytes);
       // Bounded in-flight: wait for a slot before handing over the batch just built.
       while (pending.size >= maxInFlight) await Promise.race(pending);
       // Failed or stopped meanwhile: the batch was built but never sent, so not counted.
       if (error !== undefined || signal?.aborted) break;
-      send(batch, bytes);
+      send(shares);
     }
-    // Deliver what is in flight, even when stopped by a signal (a batch
+    // Deliver what is in flight, even when stopped by a signal (a share
     // waiting for Kafka then gives up, counted as failed).
     while (pending.size > 0) await Promise.race(pending);
   } finally {
@@ -341,6 +506,7 @@ async function run(opts: ProducerRunOptions, stats: ProducerStats): Promise<Prod
     createdTopic: topicInfo.created,
     partitions: topicInfo.partitions,
     stopped: signal?.aborted ?? false,
+    abandoned: delivery.abandoned,
   };
   if (error !== undefined) summary.error = error;
   return summary;

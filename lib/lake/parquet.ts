@@ -79,41 +79,66 @@ export function parquetSchema(): SchemaElement[] {
   ];
 }
 
+/**
+ * Builds the columns of one Parquet file record by record, so a batch is held
+ * as a few arrays instead of one object per event.
+ *
+ * @example
+ * ```ts
+ * const cols = new ColumnBuilder();
+ * cols.push(event, 0, 42n, Date.now());
+ * const bytes = encodeColumns(cols.columns(), "zstd");
+ * ```
+ */
+export class ColumnBuilder {
+  /** Rows pushed so far. */
+  length = 0;
+  #event: (number[] | string[])[] = EVENT_COLUMNS.map(() => []);
+  #partition: number[] = [];
+  #offset: bigint[] = [];
+  #timestamp: number[] = [];
+
+  /** Appends one record. */
+  push(event: MusicEvent, partition: number, offset: bigint, timestamp: number): void {
+    for (let c = 0; c < EVENT_COLUMNS.length; c++) {
+      (this.#event[c] as unknown[]).push(EVENT_COLUMNS[c]!.get(event));
+    }
+    this.#partition.push(partition);
+    this.#offset.push(offset);
+    this.#timestamp.push(timestamp);
+    this.length++;
+  }
+
+  /** The columns in {@link parquetSchema} order. */
+  columns(): ColumnSource[] {
+    const columns: ColumnSource[] = EVENT_COLUMNS.map((c, i) => {
+      const values = this.#event[i]!;
+      let data: ColumnSource["data"] = values as string[];
+      if (c.kind === "int32") data = Int32Array.from(values as number[]);
+      else if (c.kind === "int64") data = BigInt64Array.from(values as number[], BigInt);
+      return { name: c.name, data };
+    });
+    columns.push(
+      { name: "kafka_partition", data: Int32Array.from(this.#partition) },
+      { name: "kafka_offset", data: BigInt64Array.from(this.#offset) },
+      { name: "kafka_timestamp", data: BigInt64Array.from(this.#timestamp, BigInt) },
+    );
+    return columns;
+  }
+}
+
 /** Transposes rows into one array per column, in {@link parquetSchema} order. */
 export function toColumns(rows: readonly SinkRow[]): ColumnSource[] {
-  const n = rows.length;
-  const columns: ColumnSource[] = EVENT_COLUMNS.map((c) => {
-    let data: ColumnSource["data"];
-    if (c.kind === "int32") {
-      const a = new Int32Array(n);
-      for (let i = 0; i < n; i++) a[i] = c.get(rows[i]!.event) as number;
-      data = a;
-    } else if (c.kind === "int64") {
-      const a = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) a[i] = BigInt(c.get(rows[i]!.event));
-      data = a;
-    } else {
-      const a = new Array<string>(n);
-      for (let i = 0; i < n; i++) a[i] = c.get(rows[i]!.event) as string;
-      data = a;
-    }
-    return { name: c.name, data };
-  });
-  const partition = new Int32Array(n);
-  const offset = new BigInt64Array(n);
-  const timestamp = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
-    partition[i] = r.partition;
-    offset[i] = typeof r.offset === "bigint" ? r.offset : BigInt(r.offset);
-    timestamp[i] = BigInt(r.timestamp);
+  const b = new ColumnBuilder();
+  for (const r of rows) {
+    b.push(
+      r.event,
+      r.partition,
+      typeof r.offset === "bigint" ? r.offset : BigInt(r.offset),
+      r.timestamp,
+    );
   }
-  columns.push(
-    { name: "kafka_partition", data: partition },
-    { name: "kafka_offset", data: offset },
-    { name: "kafka_timestamp", data: timestamp },
-  );
-  return columns;
+  return b.columns();
 }
 
 /**
@@ -130,6 +155,14 @@ export function encodeParquet(
   rows: readonly SinkRow[],
   compression: ParquetCompression,
 ): Uint8Array {
+  return encodeColumns(toColumns(rows), compression);
+}
+
+/** Encodes columns (from {@link ColumnBuilder} or {@link toColumns}) as one Parquet file. */
+export function encodeColumns(
+  columnData: ColumnSource[],
+  compression: ParquetCompression,
+): Uint8Array {
   const codec = CODEC[compression];
   if (codec === undefined) {
     throw new TypeError(`Unknown Parquet compression "${compression}"; use zstd, snappy or none`);
@@ -137,7 +170,7 @@ export function encodeParquet(
   const writer = new ByteWriter();
   parquetWrite({
     writer,
-    columnData: toColumns(rows),
+    columnData,
     schema: parquetSchema(),
     codec,
     compressors: { ZSTD: (b: Uint8Array) => zstdCompressSync(b) },

@@ -44,6 +44,8 @@ export function createS3Client(cfg: S3Config, opts: { timeoutMs?: number } = {})
     requestHandler: {
       connectionTimeout: opts.timeoutMs ?? 5_000,
       requestTimeout: opts.timeoutMs ?? 30_000,
+      // A silent server (connection open, no answer) fails the request instead of a logged warning.
+      throwOnRequestTimeout: true,
     },
   });
 }
@@ -57,6 +59,10 @@ export function describeS3Error(e: unknown, endpoint: string): string {
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
     return `Cannot connect to S3 at ${endpoint}: host not found`;
+  }
+  if (/exceeded the configured \d+ ms requestTimeout/.test(err.message ?? "")) {
+    const ms = /(\d+) ms/.exec(err.message!)![1];
+    return `S3 at ${endpoint} is not answering (no response within ${Number(ms) / 1000} s)`;
   }
   if (/timeout|timed out/i.test(`${err.name} ${err.message}`)) {
     return `Cannot connect to S3 at ${endpoint}: timed out`;

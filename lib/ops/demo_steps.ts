@@ -26,6 +26,7 @@ import { produceInteractively } from "../kafka/produce_cli.ts";
 import { formatResults, rowObjects } from "../lake/report_format.ts";
 import { findReport, htmlReport, reportRunner, runReport } from "../lake/reports.ts";
 import { Sink } from "../sink/create.ts";
+import { defaultWorkers } from "../sink/run.ts";
 import { type TypeCount, typeCounts } from "./demo_compare.ts";
 import { DemoError, type DemoOptions } from "./demo_options.ts";
 import { type ClickHouseBinding, recreateCommand } from "./demo_summary.ts";
@@ -164,12 +165,13 @@ export async function runSink(o: DemoOptions): Promise<{ line: string; interrupt
     group: o.group,
     bucket: o.bucket,
     prefix: o.prefix,
-    limits: { maxRecords: 50_000, maxBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 },
+    limits: { maxRecords: 50_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 60_000 },
     compression: "zstd",
     dlqTopic: `${o.topic}.dlq`,
     partitions: o.partitions,
     untilIdleMs: o.idleMs,
     maxRecordBytes: 1024 * 1024,
+    workers: defaultWorkers(),
     log: (l) => o.err(tty ? `\r\x1b[2K  ${l}` : `  ${l}`),
     debug: undefined,
   });

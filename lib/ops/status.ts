@@ -8,12 +8,17 @@
 import type { Config } from "../core/env.ts";
 import { resolveIngestOptions } from "../clickhouse/ingest.ts";
 import { type StackPaths } from "../stack/processes.ts";
-import { type ServiceName, SERVICES } from "../stack/services.ts";
+import { type ServiceName, stackServices } from "../stack/services.ts";
 import { serviceStatus } from "../stack/stack.ts";
 import { readClickHouse } from "./status_clickhouse.ts";
 import { readKafka } from "./status_kafka.ts";
 import { readLake } from "./status_lake.ts";
-import type { Section, ServiceState, StatusReport } from "./status_report.ts";
+import {
+  isKafkaService,
+  type Section,
+  type ServiceState,
+  type StatusReport,
+} from "./status_report.ts";
 
 /** What {@link gatherStatus} looks at. */
 export interface StatusOptions {
@@ -37,12 +42,10 @@ function firstLine(e: unknown): string {
 
 /** Reads a section, or says why it is unavailable (its service is down, or reading failed). */
 async function section<T extends object>(
-  needs: ServiceState | undefined,
+  down: string | undefined,
   read: () => Promise<T>,
 ): Promise<Section<T>> {
-  if (needs && !needs.up) {
-    return { available: false, reason: `${needs.name} is down at ${needs.endpoint}` };
-  }
+  if (down) return { available: false, reason: down };
   try {
     return { available: true, ...(await read()) };
   } catch (e) {
@@ -50,17 +53,29 @@ async function section<T extends object>(
   }
 }
 
+/** Why a section needing `services` cannot be read: every one of them is down; else undefined. */
+function allDown(services: readonly ServiceState[]): string | undefined {
+  if (services.length === 0 || services.some((s) => s.up)) return undefined;
+  const endpoints = services.map((s) => s.endpoint).join(", ");
+  return services.length === 1
+    ? `${services[0]!.name} is down at ${endpoints}`
+    : `${services.map((s) => s.name).join(", ")} are down at ${endpoints}`;
+}
+
+/** One row per service the stack runs: each Kafka node of a cluster, S3, ClickHouse. */
 async function readServices(cfg: Config, paths: StackPaths): Promise<ServiceState[]> {
-  return await Promise.all(SERVICES.map(async (name): Promise<ServiceState> => {
-    const s = await serviceStatus(paths, cfg, name);
-    return {
-      name,
-      endpoint: s.endpoint,
-      up: s.healthy,
-      pid: s.pid ?? null,
-      detail: s.healthy ? "" : s.detail.split("\n")[0]!.trim(),
-    };
-  }));
+  return await Promise.all(
+    stackServices(cfg).map(async (name): Promise<ServiceState> => {
+      const s = await serviceStatus(paths, cfg, name);
+      return {
+        name,
+        endpoint: s.endpoint,
+        up: s.healthy,
+        pid: s.pid ?? null,
+        detail: s.healthy ? "" : s.detail.split("\n")[0]!.trim(),
+      };
+    }),
+  );
 }
 
 /**
@@ -89,11 +104,13 @@ export async function gatherStatus(opts: StatusOptions): Promise<StatusReport> {
     resolveIngestOptions({ brokers: cfg.kafkaBrokers, prefix: opts.clickhousePrefix })
       .prefix;
   const services = await readServices(cfg, opts.paths);
-  const svc = (name: ServiceName) => services.find((s) => s.name === name);
+  const only = (name: ServiceName) => services.filter((s) => s.name === name);
+  // A cluster answers while any node is up (KAFKA_BROKERS lists them all).
+  const kafkaNodes = services.filter((s) => isKafkaService(s.name));
   const [kafka, lake, clickhouse] = await Promise.all([
-    section(svc("kafka"), () => readKafka(cfg, opts)),
-    section(svc("s3"), () => readLake(cfg, opts.bucket, opts.prefix)),
-    section(svc("clickhouse"), () => readClickHouse(cfg, chPrefix)),
+    section(allDown(kafkaNodes), () => readKafka(cfg, opts)),
+    section(allDown(only("s3")), () => readLake(cfg, opts.bucket, opts.prefix)),
+    section(allDown(only("clickhouse")), () => readClickHouse(cfg, chPrefix)),
   ]);
   return {
     generatedAt: new Date().toISOString(),

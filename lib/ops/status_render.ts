@@ -4,13 +4,14 @@
  * @module
  */
 import { formatBytes, formatCount } from "../core/progress.ts";
-import type {
-  ClickHouseStatus,
-  KafkaStatus,
-  LakeStatus,
-  Section,
-  ServiceState,
-  StatusReport,
+import {
+  type ClickHouseStatus,
+  isKafkaService,
+  type KafkaStatus,
+  type LakeStatus,
+  type Section,
+  type ServiceState,
+  type StatusReport,
 } from "./status_report.ts";
 
 /** Aligns rows into columns; `right[i]` right-aligns column i. Pure. */
@@ -145,7 +146,10 @@ export function renderStatus(r: StatusReport): string {
     "",
     ...renderServices(r.services),
     "",
-    ...renderKafka(r.kafka, r.services.find((s) => s.name === "kafka")?.endpoint ?? ""),
+    ...renderKafka(
+      r.kafka,
+      r.services.filter((s) => isKafkaService(s.name)).map((s) => s.endpoint).join(","),
+    ),
     "",
     ...renderLake(r.lake),
     "",

@@ -102,6 +102,33 @@ Deno.test("renderStatus shows a down service and its sections as unavailable", (
   assert.equal(exitCode(r), 1);
 });
 
+Deno.test("renderStatus: a cluster shows one row per Kafka node and every broker", () => {
+  const node = (i: number, up: boolean) => ({
+    name: `kafka-${i}` as const,
+    endpoint: `127.0.0.1:${9090 + 2 * i}`,
+    up,
+    pid: up ? 20 + i : null,
+    detail: up ? "" : "refused",
+  });
+  const r = report({
+    ok: false,
+    services: [
+      node(1, true),
+      node(2, false),
+      node(3, true),
+      { name: "s3", endpoint: "http://127.0.0.1:9000", up: true, pid: 12, detail: "" },
+      { name: "clickhouse", endpoint: "http://127.0.0.1:8123", up: true, pid: 13, detail: "" },
+    ],
+  });
+  const text = renderStatus(r);
+  assert.match(text, /: kafka-2 down/);
+  assert.match(text, /kafka-1\s+up\s+127\.0\.0\.1:9092\s+pid 21/);
+  assert.match(text, /kafka-2\s+DOWN\s+127\.0\.0\.1:9094\s+refused/);
+  assert.match(text, /kafka-3\s+up\s+127\.0\.0\.1:9096\s+pid 23/);
+  assert.match(text, /KAFKA {2}127\.0\.0\.1:9092,127\.0\.0\.1:9094,127\.0\.0\.1:9096\n/);
+  assert.equal(exitCode(r), 1);
+});
+
 Deno.test("renderStatus: an empty lake and a missing bucket say so", () => {
   const empty = report({ lake: { available: true, ...summarizeLake("b", "p", []) } });
   assert.match(renderStatus(empty), /LAKE {2}s3:\/\/b\/p\/ {2}empty/);

@@ -120,3 +120,8 @@ export interface StatusReport {
 export function exitCode(report: StatusReport): number {
   return report.ok ? 0 : 1;
 }
+
+/** Whether a service is Kafka: `kafka` alone, or node `kafka-<i>` of a cluster. */
+export function isKafkaService(name: ServiceName): boolean {
+  return name === "kafka" || name.startsWith("kafka-");
+}

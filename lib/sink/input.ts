@@ -90,6 +90,14 @@ export class KafkaInput implements ConsumerGroup {
   #opts: KafkaInputOptions;
   #admin: Admin | undefined;
   #consumer: Consumer | undefined;
+  /** The last error kafkajs asked `restartOnFailure` about. */
+  #asked: Error | undefined;
+  /** Crashes since the group was last joined (the restart pause grows with them). */
+  #crashes = 0;
+  /** A restart of the consumer after a crash kafkajs does not restart from. */
+  #restart: ReturnType<typeof setTimeout> | undefined;
+  /** `leave()` was called: no more restarts. */
+  #left = false;
 
   /** Nothing connects before `prepare()`. */
   constructor(kafka: Kafka, opts: KafkaInputOptions) {
@@ -107,38 +115,90 @@ export class KafkaInput implements ConsumerGroup {
     });
   }
 
-  /** Joins the group from the committed offsets (the beginning when none), no auto-commit. */
+  /**
+   * Joins the group from the committed offsets (the beginning when none), no auto-commit.
+   * Rejects only when connecting or subscribing fails; later failures restart the
+   * consumer (see {@link KafkaInput.#onCrash}) until `leave()`.
+   */
   async run(h: InputHandlers): Promise<void> {
     const { topic, group, brokers } = this.#opts;
     const consumer = this.#kafka.consumer({
       groupId: group,
       sessionTimeout: 15_000,
       heartbeatInterval: 3_000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // Small fetches: kafkajs turns each into one object per record (~10× the compressed bytes).
+      maxBytesPerPartition: 512 * 1024,
+      maxBytes: 1536 * 1024,
       maxWaitTimeInMs: 500,
       // One attempt per request: a failure restarts the consumer from the
       // committed offsets instead of a retry landing in a newer generation.
       retry: {
         retries: 0,
         initialRetryTime: 1000,
-        restartOnFailure: (e) => Promise.resolve(h.onRestart(e)),
+        restartOnFailure: (e) => {
+          this.#asked = e;
+          return Promise.resolve(h.onRestart(e));
+        },
       },
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => h.onRevoke());
-    consumer.on(consumer.events.CRASH, () => h.onRevoke());
-    consumer.on(consumer.events.GROUP_JOIN, () => h.onJoin());
+    consumer.on(consumer.events.CRASH, (e) => {
+      h.onRevoke();
+      this.#onCrash(h, e.payload.error, e.payload.restart);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.#crashes = 0;
+      h.onJoin();
+    });
+    // kafkajs installs a new generation after a JoinGroup answer and announces it with
+    // GROUP_JOIN only after SyncGroup, and some rejoins (an expired member) emit no
+    // REBALANCING. This event comes before kafkajs reads the answer, so work of the old
+    // membership stops before any of its commits could carry the new generation.
+    consumer.on(consumer.events.REQUEST, (e) => {
+      if (e.payload.apiName === "JoinGroup") h.onRevoke();
+    });
     await withKafkaErrors(brokers, async () => {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 8,
-        eachBatch: ({ batch, resolveOffset, heartbeat }) =>
-          h.onBatch(batch, { resolveOffset, heartbeat }),
-      });
+      await this.#consume(h);
     });
+  }
+
+  /** Starts (or restarts) the consumer's fetch loop; kafkajs reports later failures as CRASH. */
+  #consume(h: InputHandlers): Promise<void> {
+    return this.#consumer!.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 8,
+      eachBatch: ({ batch, resolveOffset, heartbeat }) =>
+        h.onBatch(batch, { resolveOffset, heartbeat }),
+    });
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer only after an error it deems retriable
+   * (asking `restartOnFailure`); after any other it stays stopped, out of the
+   * group, for good. Such errors come from brief cluster states, though: while a
+   * killed broker's partitions of `__consumer_offsets` move, every broker may
+   * answer FindCoordinator with COORDINATOR_NOT_AVAILABLE and kafkajs gives up
+   * with KafkaJSGroupCoordinatorNotFound (non-retriable), from JoinGroup or from
+   * the admin's fetchOffsets in a batch. So the consumer is restarted here too,
+   * after a growing pause (1 s doubling to 10 s, reset by a join), unless the
+   * sink is stopping. kafkajs has disconnected it before emitting CRASH.
+   */
+  #onCrash(h: InputHandlers, e: Error, restarting: boolean): void {
+    const asked = this.#asked === e;
+    this.#asked = undefined;
+    if (restarting || asked || this.#left) return; // kafkajs restarts it, or we stop
+    if (!h.onRestart(e)) return;
+    const wait = Math.min(10_000, 1000 * 2 ** this.#crashes++);
+    clearTimeout(this.#restart);
+    this.#restart = setTimeout(() => {
+      this.#restart = undefined;
+      if (this.#left) return;
+      this.#consume(h).catch((err: Error) => this.#onCrash(h, err, false));
+    }, wait);
   }
 
   /** Commits with the group generation, so a former owner's commit is refused. */
@@ -179,6 +239,8 @@ export class KafkaInput implements ConsumerGroup {
 
   /** Disconnects the consumer (leaving the group), if it was created. */
   async leave(): Promise<void> {
+    this.#left = true;
+    clearTimeout(this.#restart);
     await this.#consumer?.disconnect();
   }
 

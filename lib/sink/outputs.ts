@@ -10,10 +10,11 @@ import { Buffer } from "node:buffer";
 import type { Kafka, Producer } from "kafkajs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { sleep } from "../core/process.ts";
-import { encodeParquet, type ParquetCompression } from "../lake/parquet.ts";
 import { compressionType, withKafkaErrors } from "../kafka/client.ts";
 import { describeS3Error, ensureBucket, putObject, s3Call } from "../lake/s3.ts";
-import { type BufferedRecord, chunksByBytes, type PlannedObject } from "./plan.ts";
+import type { RecordHeaders } from "./batcher.ts";
+import type { EncodedObject } from "./encode.ts";
+import { chunksByBytes } from "./plan.ts";
 import type { SinkStats } from "./metrics.ts";
 
 const RETRY_MIN_MS = 250;
@@ -23,8 +24,19 @@ const DLQ_TRUNCATE_BYTES = 256 * 1024;
 /** Bytes of keys and values per dead-letter request, well under the broker's 1 MB default. */
 const DLQ_REQUEST_BYTES = 512 * 1024;
 
-/** A record that goes to the dead-letter topic. */
-export type DeadRecord = Extract<BufferedRecord, { kind: "dead" }>;
+/** A record that goes to the dead-letter topic: where it was, why, and the original record. */
+export interface DeadRecord {
+  offset: bigint;
+  reason: string;
+  /** Bytes of the value. */
+  bytes: number;
+  raw: {
+    key: Uint8Array | null;
+    value: Uint8Array | null;
+    headers: RecordHeaders;
+    timestamp: string;
+  };
+}
 
 /** How {@link retry} waits, reports and gives up. */
 export interface RetryOptions {
@@ -135,15 +147,14 @@ export class S3ObjectStore implements ObjectStore {
 /** Settings of {@link ParquetOutput}. */
 export interface ParquetOutputOptions {
   bucket: string;
-  compression: ParquetCompression;
   log: (line: string) => void;
   debug: ((line: string) => void) | undefined;
 }
 
 /**
- * Encodes planned objects as Parquet and stores them, holding the batch and
- * retrying while the store is down (one warning when it goes, one line when
- * it is back).
+ * Stores encoded Parquet objects, holding the batch and retrying while the
+ * store is down or not answering (one warning when it goes, one line when it
+ * is back).
  */
 export class ParquetOutput {
   #store: ObjectStore;
@@ -160,12 +171,12 @@ export class ParquetOutput {
 
   /** Stores one object; false when the partition changed hands on the way. */
   async write(
-    obj: PlannedObject,
+    obj: EncodedObject,
     current: () => boolean,
     heartbeat: (() => Promise<void>) | undefined,
   ): Promise<boolean> {
-    const { bucket, compression, log } = this.#opts;
-    const body = encodeParquet(obj.rows, compression);
+    const { bucket, log } = this.#opts;
+    const body = obj.body;
     await retry(() => this.#store.put(obj.key, body), {
       current,
       heartbeat,
@@ -185,9 +196,7 @@ export class ParquetOutput {
     this.#stats.files++;
     this.#stats.bytes += body.byteLength;
     this.#opts.debug?.(
-      `stored s3://${bucket}/${obj.key} rows=${obj.rows.length} bytes=${body.byteLength} offsets=${obj.firstOffset}..${
-        obj.rows[obj.rows.length - 1]!.offset
-      }`,
+      `stored s3://${bucket}/${obj.key} rows=${obj.rows} bytes=${body.byteLength} offsets=${obj.firstOffset}..${obj.lastOffset}`,
     );
     return true;
   }

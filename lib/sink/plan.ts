@@ -10,35 +10,7 @@
  *
  * @module
  */
-import type { MusicEvent } from "../events/schema.ts";
-import type { SinkRow } from "../lake/parquet.ts";
 import { normalizePrefix } from "../lake/keys.ts";
-
-/** One consumed record after decoding: a row for the lake or a dead letter. */
-export type BufferedRecord =
-  | { kind: "row"; offset: bigint; row: SinkRow; bytes: number }
-  | { kind: "dead"; offset: bigint; reason: string; bytes: number; raw: RawRecord };
-
-/** What the dead-letter topic needs of the original record. */
-export interface RawRecord {
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: Record<string, Uint8Array | string | undefined>;
-  timestamp: string;
-}
-
-/** One object to store: its key and the rows in it (offset order). */
-export interface PlannedObject {
-  key: string;
-  date: string;
-  firstOffset: bigint;
-  rows: SinkRow[];
-}
-
-/** UTC calendar date `YYYY-MM-DD` of an event. */
-export function eventDate(e: MusicEvent): string {
-  return new Date(e.event_timestamp.ts_ms).toISOString().slice(0, 10);
-}
 
 /** Offsets are zero-padded so keys sort in offset order, as Kafka Connect does. */
 const OFFSET_DIGITS = 10;
@@ -54,42 +26,6 @@ export function objectKey(
   const p = normalizePrefix(prefix);
   const name = `${topic}+${partition}+${firstOffset.toString().padStart(OFFSET_DIGITS, "0")}`;
   return `${p ? `${p}/` : ""}dt=${date}/${name}.parquet`;
-}
-
-/**
- * Splits one partition's batch into objects, one per event date, each keyed by
- * the offset of its first record. Dead letters produce no object.
- *
- * @example
- * ```ts
- * for (const obj of planObjects("music_events", "music_events", 0, records)) {
- *   await store.put(obj.key, encodeParquet(obj.rows, "zstd"));
- * }
- * ```
- */
-export function planObjects(
-  prefix: string,
-  topic: string,
-  partition: number,
-  records: readonly BufferedRecord[],
-): PlannedObject[] {
-  const byDate = new Map<string, PlannedObject>();
-  for (const r of records) {
-    if (r.kind !== "row") continue;
-    const date = eventDate(r.row.event);
-    let obj = byDate.get(date);
-    if (!obj) {
-      obj = {
-        key: objectKey(prefix, topic, partition, date, r.offset),
-        date,
-        firstOffset: r.offset,
-        rows: [],
-      };
-      byDate.set(date, obj);
-    }
-    obj.rows.push(r.row);
-  }
-  return [...byDate.values()];
 }
 
 /** A cut recorded before upload: the batch is exactly [start, end). */
@@ -139,23 +75,25 @@ export interface FlushLimits {
  * @example
  * ```ts
  * const cut = cutPoint(buffer, limits, Date.now(), decodePlan(metadata, committed));
- * if (cut.flush) await store(buffer.records.slice(0, cut.count));
+ * if (cut.flush) store(buffer.take(cut.count));
  * ```
  */
 export function cutPoint(
-  buffer: { records: readonly BufferedRecord[]; bytes: number; startedAt: number },
+  buffer: { offsets: ArrayLike<bigint>; bytes: number; startedAt: number },
   limits: FlushLimits,
   now: number,
   plan: PlannedCut | undefined,
 ): { flush: false } | { flush: true; count: number } {
-  const n = buffer.records.length;
+  const offsets = buffer.offsets;
+  const n = offsets.length;
   if (n === 0) return { flush: false };
   if (plan) {
-    const idx = buffer.records.findIndex((r) => r.offset >= plan.end - 1n);
-    // Records past the plan's end wait for the next batch.
-    if (idx === -1) return { flush: false };
-    const last = buffer.records[idx]!;
-    return { flush: true, count: last.offset === plan.end - 1n ? idx + 1 : idx };
+    for (let i = 0; i < n; i++) {
+      const o = offsets[i]!;
+      // Records past the plan's end wait for the next batch.
+      if (o >= plan.end - 1n) return { flush: true, count: o === plan.end - 1n ? i + 1 : i };
+    }
+    return { flush: false };
   }
   if (n >= limits.maxRecords) return { flush: true, count: limits.maxRecords };
   if (buffer.bytes >= limits.maxBytes) return { flush: true, count: n };

@@ -8,12 +8,16 @@
 import type { Config } from "../core/env.ts";
 import { onStopSignals } from "../core/process.ts";
 import { Progress, RateMeter } from "../core/progress.ts";
-import { createSink } from "./create.ts";
+import { createSink, type KafkaS3SinkOptions } from "./create.ts";
 import { serveMetrics, sinkProgressLine, sinkSummaryLine } from "./metrics.ts";
-import type { SinkOptions } from "./sink.ts";
+
+/** Default `--workers`: one encode thread per core beside the consuming one, at least one. */
+export function defaultWorkers(): number {
+  return Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
+}
 
 /** What `deno task sink` asks for, validated. */
-export interface SinkTaskOptions extends Omit<SinkOptions, "log" | "debug"> {
+export interface SinkTaskOptions extends Omit<KafkaS3SinkOptions, "log" | "debug"> {
   /** Print one line per stored file. */
   verbose: boolean;
   /** Serve Prometheus metrics on this port of 127.0.0.1. */

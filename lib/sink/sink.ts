@@ -16,6 +16,12 @@
  * 4. Whoever resumes at C (after a crash, restart or rebalance) reads the plan
  *    and cuts exactly at E, rewriting identical objects under identical keys.
  *
+ * Consuming and storing overlap: a cut batch is encoded (on a worker thread)
+ * and stored in the background while the partition's next batch fills; a
+ * partition waits — heartbeating — while it has more than {@link MAX_STORING}
+ * batch being stored, or any while all partitions together hold more than
+ * {@link MAX_HELD_BYTES}. Batches of one partition are stored in order.
+ *
  * Any Kafka failure restarts the consumer from the committed offsets (buffers
  * are dropped); S3 failures are retried with backoff while the partition is
  * held, so memory stays bounded.
@@ -23,9 +29,10 @@
  * @module
  */
 import type { ParquetCompression } from "../lake/parquet.ts";
-import { cutPoint, decodePlan, encodePlan, type FlushLimits, planObjects } from "./plan.ts";
-import type { BufferedRecord, PlannedCut } from "./plan.ts";
-import { dropStored, type PartitionBuffer, PartitionBuffers } from "./batcher.ts";
+import { cutPoint, decodePlan, encodePlan, type FlushLimits, type PlannedCut } from "./plan.ts";
+import { entryAt, type PartitionBuffer, PartitionBuffers, type SealedBatch } from "./batcher.ts";
+import type { DeadIndex, EncodedBatch } from "./encode.ts";
+import { type BatchEncoder, inlineEncoder } from "./encoders.ts";
 import type {
   BatchControl,
   CommittedOffset,
@@ -42,6 +49,13 @@ import {
   warnEvery,
 } from "./outputs.ts";
 import { newSinkStats, type SinkStats } from "./metrics.ts";
+
+/** Batches of one partition being stored while its next one fills; more and consuming waits. */
+export const MAX_STORING = 1;
+/** Record bytes held (buffered and being stored) across partitions above which consuming waits. */
+export const MAX_HELD_BYTES = 24 * 1024 * 1024;
+/** How often a waiting partition heartbeats. */
+const WAIT_HEARTBEAT_MS = 1_000;
 
 /** Everything the sink needs to know, defaults resolved. */
 export interface SinkOptions {
@@ -69,9 +83,9 @@ export interface SinkParts {
   group: ConsumerGroup;
   store: ObjectStore;
   deadLetters: DeadLetterWriter;
+  /** Encodes cut batches [in-thread]. */
+  encoder?: BatchEncoder;
 }
-
-type Heartbeat = (() => Promise<void>) | undefined;
 
 /**
  * A running sink over injected collaborators; `stop()` flushes, commits and
@@ -92,7 +106,11 @@ export class SinkCore {
   #store: ObjectStore;
   #dlq: DeadLetterWriter;
   #output: ParquetOutput;
-  #buffers: PartitionBuffers;
+  #encoder: BatchEncoder;
+  #buffers = new PartitionBuffers();
+  /** Record bytes of the batches being stored. */
+  #storingBytes = 0;
+  #storingBatches = 0;
   /** Whether the group was asked to run (so it must be paused, flushed and left). */
   #running = false;
   /** Changes whenever the group membership may have changed; flushes of an older epoch give up. */
@@ -103,7 +121,7 @@ export class SinkCore {
   #timer: ReturnType<typeof setInterval> | undefined;
   #done: PromiseWithResolvers<void> = Promise.withResolvers<void>();
   #starting: Promise<void> | undefined;
-  /** Partitions with an age-triggered flush queued or running. */
+  /** Partitions with an age-triggered cut queued. */
   #busy = new Set<number>();
   #checkingIdle = false;
 
@@ -114,7 +132,7 @@ export class SinkCore {
     this.#store = parts.store;
     this.#dlq = parts.deadLetters;
     this.#output = new ParquetOutput(parts.store, opts, this.stats);
-    this.#buffers = new PartitionBuffers(opts.maxRecordBytes);
+    this.#encoder = parts.encoder ?? inlineEncoder(opts);
   }
 
   /**
@@ -163,6 +181,11 @@ export class SinkCore {
     };
   }
 
+  /** Batches cut and not yet stored or given up (of every membership). */
+  get storing(): number {
+    return this.#storingBatches;
+  }
+
   /** Resolves when the sink has stopped (by `stop()` or `--until-idle`). */
   get done(): Promise<void> {
     return this.#done.promise;
@@ -175,6 +198,8 @@ export class SinkCore {
     await this.#buffers.withLock(partition, async () => {
       if (epoch !== this.#epoch || this.#stopping) return;
       const st = this.#buffers.get(partition);
+      // Storing failed unexpectedly: restart the consumer from the committed offsets.
+      if (st.failed) throw st.failed;
       if (st.next === undefined) {
         // First batch of this partition in this membership: replay a recorded plan.
         const plans = await (this.#plans ??= this.#group.committed());
@@ -183,49 +208,100 @@ export class SinkCore {
         const first = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
         if (committed?.offset === first) st.plan = decodePlan(committed.metadata, first);
       }
-      this.#buffers.append(partition, st, batch.messages);
+      st.heartbeat = heartbeat;
+      this.#buffers.append(st, batch.messages);
       this.#lastMessageAt = Date.now();
       this.stats.lag.set(partition, Number(BigInt(batch.highWatermark) - st.next!));
       resolveOffset(batch.lastOffset());
-      await this.#flushReady(partition, st, epoch, heartbeat, false);
+      this.#cut(partition, st, epoch, false);
+      // Bounded memory: wait for stored batches, keeping the group session alive.
+      while (epoch === this.#epoch && !this.#stopping && this.#mustWait(st)) {
+        await firstOf(st.storing, WAIT_HEARTBEAT_MS);
+        await heartbeat();
+      }
       await heartbeat();
     });
   }
 
-  /** Flushes while the partition's buffer says so (or everything, when `all`). */
-  async #flushReady(
-    partition: number,
-    st: PartitionBuffer,
-    epoch: number,
-    heartbeat: Heartbeat,
-    all: boolean,
-  ): Promise<void> {
+  #mustWait(st: PartitionBuffer): boolean {
+    if (st.pending > MAX_STORING) return true;
+    return st.pending > 0 && this.#storingBytes + this.#buffers.bufferedBytes() > MAX_HELD_BYTES;
+  }
+
+  /** Cuts what the partition's buffer says is due (everything, when `all`) and starts storing it. */
+  #cut(partition: number, st: PartitionBuffer, epoch: number, all: boolean): void {
     const limits = all ? { ...this.#opts.limits, maxAgeMs: 0 } : this.#opts.limits;
     while (epoch === this.#epoch) {
-      const cut = cutPoint(st, limits, Date.now(), st.plan);
+      const { records } = st;
+      const cut = cutPoint(
+        { offsets: records.offsets, bytes: records.bytes, startedAt: st.startedAt },
+        limits,
+        Date.now(),
+        st.plan,
+      );
       if (!cut.flush) return;
-      const records = st.records.slice(0, cut.count);
-      const ok = await this.#flush(partition, records, st.plan, epoch, heartbeat);
-      if (!ok) return;
-      dropStored(st, cut.count);
+      const batch = records.take(cut.count, partition);
+      const plan = st.plan;
+      st.plan = undefined;
+      st.startedAt = Date.now();
+      this.#enqueue(st, batch, plan, epoch);
     }
+  }
+
+  /** Encodes a cut batch now and stores it after the partition's earlier batches. */
+  #enqueue(
+    st: PartitionBuffer,
+    batch: SealedBatch,
+    plan: PlannedCut | undefined,
+    epoch: number,
+  ): void {
+    const encoded = this.#encoder.encode(batch);
+    encoded.catch(() => {}); // awaited in turn below
+    st.pending++;
+    this.#storingBatches++;
+    this.#storingBytes += batch.bytes;
+    st.storing = st.storing
+      .then((ok) => ok && this.#storeBatch(st, batch, encoded, plan, epoch))
+      .catch((e: Error) => {
+        if (epoch !== this.#epoch || this.#stopping) return false;
+        st.failed ??= e;
+        // A lost partition is kafkajs's to report (it rejoins); anything else is news.
+        if (!(e instanceof LostPartition)) {
+          this.#opts.log(
+            `warning: storing a batch of partition ${batch.partition} failed (${e.message}); it is not committed and will be replayed`,
+          );
+        }
+        return false;
+      })
+      .finally(() => {
+        st.pending--;
+        this.#storingBatches--;
+        this.#storingBytes -= batch.bytes;
+      });
   }
 
   /**
    * Stores one batch: plan, objects, dead letters, commit. Returns false when
    * the membership changed on the way (the new owner replays the plan).
    */
-  async #flush(
-    partition: number,
-    records: BufferedRecord[],
+  async #storeBatch(
+    st: PartitionBuffer,
+    batch: SealedBatch,
+    encoded: Promise<EncodedBatch>,
     plan: PlannedCut | undefined,
     epoch: number,
-    heartbeat: Heartbeat,
   ): Promise<boolean> {
-    const { topic, prefix, log } = this.#opts;
-    const start = records[0]!.offset;
-    const end = records[records.length - 1]!.offset + 1n;
+    const { log } = this.#opts;
+    const partition = batch.partition;
+    const start = batch.offsets[0]!;
+    const end = batch.offsets[batch.count - 1]! + 1n;
     const current = () => epoch === this.#epoch;
+    if (!current()) return false;
+    // Between attempts: keeps the session alive, and learns when the partition is gone.
+    const heartbeat = () =>
+      (st.heartbeat?.() ?? Promise.resolve()).catch((e: Error) => {
+        throw new LostPartition(e.message);
+      });
     const commit = (offset: bigint, metadata: string | null) =>
       retry(() => this.#group.commit(partition, offset, metadata), {
         current,
@@ -236,12 +312,13 @@ export class SinkCore {
       await commit(start, encodePlan({ start, end }));
       if (!current()) return false;
     }
-    for (const obj of planObjects(prefix, topic, partition, records)) {
+    const { objects, dead } = await encoded;
+    for (const obj of objects) {
       if (!await this.#output.write(obj, current, heartbeat)) return false;
     }
-    const dead = records.filter((r): r is DeadRecord => r.kind === "dead");
     if (dead.length > 0) {
-      await retry(() => this.#dlq.write(partition, dead), {
+      const records = dead.map((d) => deadRecord(batch, d));
+      await retry(() => this.#dlq.write(partition, records), {
         current,
         heartbeat,
         onFailure: warnEvery("dead-letter send", log),
@@ -250,30 +327,24 @@ export class SinkCore {
     }
     await commit(end, null);
     if (!current()) return false;
-    this.stats.records += records.length - dead.length;
+    this.stats.records += batch.count - dead.length;
     this.stats.deadLetters += dead.length;
     this.stats.flushes++;
     return true;
   }
 
-  /** Age-triggered flushes of quiet partitions, and the `--until-idle` exit. */
+  /** Age-triggered cuts of quiet partitions, and the `--until-idle` exit. */
   #tick(): void {
     if (this.#stopping) return;
     const idle = this.#opts.untilIdleMs !== undefined &&
       Date.now() - this.#lastMessageAt >= this.#opts.untilIdleMs;
     for (const [partition, st] of this.#buffers.entries()) {
-      if (st.records.length === 0) continue;
+      if (st.records.count === 0) continue;
       const due = idle || Date.now() - st.startedAt >= this.#opts.limits.maxAgeMs;
       if (!due || this.#busy.has(partition)) continue;
       const epoch = this.#epoch;
       this.#busy.add(partition);
-      this.#buffers.withLock(
-        partition,
-        () => this.#flushReady(partition, st, epoch, undefined, idle),
-      )
-        .catch((e) =>
-          this.#opts.log(`warning: flush of partition ${partition} failed: ${(e as Error).message}`)
-        )
+      this.#buffers.withLock(partition, () => this.#cut(partition, st, epoch, idle))
         .finally(() => this.#busy.delete(partition));
     }
     if (idle && !this.#checkingIdle) {
@@ -308,6 +379,7 @@ export class SinkCore {
       if (this.#running) await this.#drain();
       await this.#dlq.close().catch(() => {});
       await this.#group.close().catch(() => {});
+      this.#encoder.close();
       this.#store.close();
     } finally {
       this.#done.resolve();
@@ -318,23 +390,40 @@ export class SinkCore {
   async #drain(): Promise<void> {
     this.#group.pause();
     const epoch = this.#epoch;
-    const flushed = await Promise.allSettled(
-      [...this.#buffers.entries()].map(([partition, st]) =>
-        this.#buffers.withLock(
-          partition,
-          () => this.#flushReady(partition, st, epoch, undefined, true),
-        )
-      ),
+    const parts = [...this.#buffers.entries()];
+    await Promise.all(
+      parts.map(([p, st]) => this.#buffers.withLock(p, () => this.#cut(p, st, epoch, true))),
     );
-    for (const r of flushed) {
-      if (r.status === "rejected") {
-        this.#opts.log(
-          `warning: could not store a buffered batch (${
-            (r.reason as Error).message
-          }); it is not committed and will be replayed`,
-        );
-      }
-    }
+    await Promise.all(parts.map(([, st]) => st.storing));
     await this.#group.leave().catch(() => {});
+  }
+}
+
+/** A heartbeat failed while storing: the group moved on and the partition is no longer ours. */
+class LostPartition extends Error {}
+
+/** The dead-letter record of position `d.index` of a batch. */
+function deadRecord(b: SealedBatch, d: DeadIndex): DeadRecord {
+  const key = entryAt(b.keys, b.keyEnds, b.keyNull, d.index);
+  return {
+    offset: b.offsets[d.index]!,
+    reason: d.reason,
+    bytes: d.value?.byteLength ?? 0,
+    raw: {
+      key,
+      value: d.value,
+      headers: b.headers.get(d.index) ?? {},
+      timestamp: String(b.timestamps[d.index]),
+    },
+  };
+}
+
+/** Waits for `p` or `ms`, whichever comes first (the timer is cleared). */
+async function firstOf(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise((r) => timer = setTimeout(r, ms))]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -100,6 +100,8 @@ Deno.test("SinkCore with in-memory collaborators: plan committed, objects stored
     ], 3n),
     { resolveOffset: (o) => void resolved.push(o), heartbeat: () => Promise.resolve() },
   );
+  // The batch is stored in the background while consuming goes on.
+  while (sink.stats.flushes < 1) await new Promise((r) => setTimeout(r, 1));
   await sink.stop();
   await sink.done;
 

@@ -27,10 +27,19 @@ export interface ServiceCommand {
   env: Record<string, string>;
 }
 
-/** A random KRaft cluster id: 16 bytes, base64url, 22 characters. */
-function clusterId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...b)).replaceAll("+", "-").replaceAll("/", "_").slice(0, 22);
+/**
+ * A random KRaft cluster id: 16 bytes, base64url, 22 characters, not starting
+ * with "-": StorageTool would read such an id (1 in 64) as an option and fail
+ * with "argument --cluster-id/-t: expected one argument". Kafka's own
+ * Uuid.randomUuid() skips those too.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...b)).replaceAll("+", "-").replaceAll("/", "_")
+      .slice(0, 22);
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 /**

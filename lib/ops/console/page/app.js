@@ -200,7 +200,8 @@ function pipelineFigures(o) {
     chGroup: n.clickhouseGroup,
     dlqTopic: n.dlqTopic,
     lake: n.lake,
-    kafkaUp: !!(svc("kafka") || {}).up,
+    // One node up is enough: a cluster answers while any node is (kafka, or kafka-1…).
+    kafkaUp: r.services.some((s) => /^kafka(-\d+)?$/.test(s.name) && s.up),
     s3Up: !!(svc("s3") || {}).up,
     chUp: !!(svc("clickhouse") || {}).up,
     topicExists: !!(topic && topic.exists),

@@ -179,13 +179,14 @@ export class KafkaInput implements ConsumerGroup {
   /**
    * kafkajs restarts a crashed consumer only after an error it deems retriable
    * (asking `restartOnFailure`); after any other it stays stopped, out of the
-   * group, for good. Such errors come from brief cluster states, though: while a
-   * killed broker's partitions of `__consumer_offsets` move, every broker may
-   * answer FindCoordinator with COORDINATOR_NOT_AVAILABLE and kafkajs gives up
-   * with KafkaJSGroupCoordinatorNotFound (non-retriable), from JoinGroup or from
-   * the admin's fetchOffsets in a batch. So the consumer is restarted here too,
-   * after a growing pause (1 s doubling to 10 s, reset by a join), unless the
-   * sink is stopping. kafkajs has disconnected it before emitting CRASH.
+   * group, for good, while the process lives on. Some such errors come from
+   * brief cluster states: with `retries: 0`, one FindCoordinator failure per
+   * broker (COORDINATOR_NOT_AVAILABLE while a dead broker's `__consumer_offsets`
+   * partitions move, a timeout) ends in KafkaJSGroupCoordinatorNotFound, which is
+   * non-retriable — whether it comes from JoinGroup or from the admin's
+   * fetchOffsets in a batch. So the consumer is restarted here too, after a
+   * growing pause (1 s doubling to 10 s, reset by a join), unless the sink is
+   * stopping. kafkajs has disconnected it before emitting CRASH.
    */
   #onCrash(h: InputHandlers, e: Error, restarting: boolean): void {
     const asked = this.#asked === e;

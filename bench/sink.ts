@@ -30,7 +30,7 @@ import { parseCommand, runMain } from "../lib/core/cli.ts";
 import { loadConfig } from "../lib/core/env.ts";
 import { UserError } from "../lib/core/errors.ts";
 import { parseCount, parseDuration } from "../lib/core/flags.ts";
-import { run } from "../lib/core/process.ts";
+import { run, taskCommand } from "../lib/core/process.ts";
 import { boxTable } from "../lib/core/tables.ts";
 import { eventJson } from "../lib/events/codec.ts";
 import { EventGenerator } from "../lib/events/generator.ts";
@@ -112,14 +112,11 @@ const SEED_MIN_PYTHON_MINOR = 11;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** `deno run` flags of deno.json's sink task, so the bench runs the sink as users do. */
-async function sinkTaskFlags(): Promise<string[]> {
-  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const command: string | undefined = deno.tasks?.sink?.command ?? deno.tasks?.sink;
-  const words = command?.split(/\s+/) ?? [];
-  const runAt = words.indexOf("run");
-  const script = words.findIndex((w) => w.endsWith("tasks/sink.ts"));
-  if (runAt < 0 || script < 0) throw new Error(`Unexpected sink task in deno.json: ${command}`);
-  return words.slice(runAt + 1, script);
+async function sinkTaskFlags(): Promise<{ env: Record<string, string>; flags: string[] }> {
+  const { env, args } = taskCommand(await Deno.readTextFile(`${ROOT}deno.json`), "sink");
+  const script = args.findIndex((w) => w.endsWith("tasks/sink.ts"));
+  if (args[0] !== "run" || script < 0) throw new Error(`Unexpected sink task in deno.json`);
+  return { env, flags: args.slice(1, script) };
 }
 
 /** Reads lines from a stream, calling `onLine` with each as it arrives. */
@@ -153,14 +150,14 @@ async function runOurSink(
   args: string[],
   idleMs: number,
 ): Promise<OurRun> {
-  const flags = await sinkTaskFlags();
+  const { env, flags } = await sinkTaskFlags();
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...flags, "tasks/sink.ts", ...args, "--verbose"],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { ...env, NO_COLOR: "1" },
   }).spawn();
   const usage = new ProcessSampler(child.pid);
   let stored = 0;

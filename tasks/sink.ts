@@ -26,7 +26,7 @@ const spec = {
     bucket: { type: "string" },
     prefix: { type: "string", default: "music_events" },
     "max-records": { type: "string", default: "50000" },
-    "max-bytes": { type: "string", default: "8MiB" },
+    "max-bytes": { type: "string", default: "4MiB" },
     "max-age": { type: "string", default: "60s" },
     compression: { type: "string", default: "zstd" },
     "dlq-topic": { type: "string" },

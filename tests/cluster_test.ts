@@ -4,6 +4,7 @@
  * ClickHouse: topics are replicated, and the producer and the sink ride
  * through a broker killed with SIGKILL, exactly once.
  */
+import { taskCommand } from "../lib/core/process.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { type Admin, ConfigResourceTypes } from "kafkajs";
 import type { Config } from "../lib/core/env.ts";
@@ -39,18 +40,14 @@ function freeFirstPort(): number {
   throw new Error("no six free ports between 39292 and 49000");
 }
 
-/** The `deno run` arguments of a task, from deno.json, so the test runs what users run. */
-async function taskArgs(name: string): Promise<string[]> {
-  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  return (deno.tasks[name].command as string).split(/\s+/).slice(1); // drop "deno"
-}
-
 /** Starts a task directly (not through `deno task`, so its pid is the task's). */
 async function spawnTask(name: string, args: string[], brokers: string[]) {
+  // deno.json's command, so the test runs what users run.
+  const command = taskCommand(await Deno.readTextFile(`${ROOT}deno.json`), name);
   return new Deno.Command(Deno.execPath(), {
-    args: [...await taskArgs(name), ...args],
+    args: [...command.args, ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1", KAFKA_BROKERS: brokers.join(",") },
+    env: { ...command.env, NO_COLOR: "1", KAFKA_BROKERS: brokers.join(",") },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -11,6 +11,7 @@ import { createKafka } from "../lib/kafka/client.ts";
 import { createS3Client, getObject } from "../lib/lake/s3.ts";
 import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
 import { ourPid } from "../lib/stack/processes.ts";
+import { taskCommand } from "../lib/core/process.ts";
 import { ensureStack, ROOT, stopsService, testConfig, uniqueName, waitFor } from "./helpers.ts";
 import {
   committedSum,
@@ -30,11 +31,9 @@ await ensureStack();
 const cfg = testConfig();
 const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: "sink-test" });
 
-/** The sink's `deno run` arguments, taken from deno.json so the test runs what users run. */
-async function sinkArgs(): Promise<string[]> {
-  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const cmd: string = deno.tasks.sink.command;
-  return cmd.split(/\s+/).slice(1); // drop "deno"
+/** The sink's `deno run` arguments and variables, from deno.json so the test runs what users run. */
+async function sinkCommand() {
+  return taskCommand(await Deno.readTextFile(`${ROOT}deno.json`), "sink");
 }
 
 /** How a sink process ended. */
@@ -69,10 +68,11 @@ interface TestCtx {
 
 /** Starts a sink process (not through `deno task`, so its pid is the sink's). */
 async function startSink(ctx: TestCtx, args: string[]): Promise<SinkProcess> {
+  const command = await sinkCommand();
   const proc = new Deno.Command(Deno.execPath(), {
-    args: [...await sinkArgs(), ...args],
+    args: [...command.args, ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { ...command.env, NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -69,7 +69,7 @@ Deno.test(
         group: n.group,
         bucket: cfg.s3.bucket,
         prefix: n.prefix,
-        limits: { maxRecords: 50_000, maxBytes: 8 * 1024 * 1024, maxAgeMs: 60_000 },
+        limits: { maxRecords: 50_000, maxBytes: 4 * 1024 * 1024, maxAgeMs: 60_000 },
         compression: "zstd",
         dlqTopic: n.dlqTopic,
         partitions: 3,

@@ -92,3 +92,30 @@ export async function writeStdout(text: string): Promise<boolean> {
     throw e;
   }
 }
+
+/**
+ * A deno.json task's command split into its leading `NAME=value` variables and
+ * the arguments after `deno`, so a test or bench can spawn the task's process
+ * itself (its pid is then the task's) exactly as `deno task` would run it.
+ *
+ * @example
+ * ```ts
+ * const { env, args } = taskCommand(await Deno.readTextFile("deno.json"), "sink");
+ * new Deno.Command(Deno.execPath(), { args: [...args, "--until-idle", "3s"], env });
+ * ```
+ */
+export function taskCommand(
+  denoJson: string,
+  task: string,
+): { env: Record<string, string>; args: string[] } {
+  const tasks = JSON.parse(denoJson).tasks ?? {};
+  const command: string | undefined = tasks[task]?.command ?? tasks[task];
+  const words = command?.trim().split(/\s+/) ?? [];
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) {
+    const [name, ...value] = words.shift()!.split("=");
+    env[name!] = value.join("=");
+  }
+  if (words.shift() !== "deno") throw new Error(`deno.json task "${task}" does not run deno`);
+  return { env, args: words };
+}

@@ -165,7 +165,7 @@ export async function runSink(o: DemoOptions): Promise<{ line: string; interrupt
     group: o.group,
     bucket: o.bucket,
     prefix: o.prefix,
-    limits: { maxRecords: 50_000, maxBytes: 8 * 1024 * 1024, maxAgeMs: 60_000 },
+    limits: { maxRecords: 50_000, maxBytes: 4 * 1024 * 1024, maxAgeMs: 60_000 },
     compression: "zstd",
     dlqTopic: `${o.topic}.dlq`,
     partitions: o.partitions,

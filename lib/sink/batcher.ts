@@ -102,7 +102,7 @@ export class RecordBuffer {
   #chunks: Chunk[] = [];
   #offsets: BigInt64Array | undefined;
 
-  /** The buffered offsets (a copy, cached until the next change). */
+  /** The buffered offsets (a copy, cached until the next change; only a replayed plan needs them). */
   get offsets(): BigInt64Array {
     if (!this.#offsets) {
       const out = new BigInt64Array(this.count);
@@ -245,8 +245,8 @@ export interface PartitionBuffer {
   storing: Promise<boolean>;
   /** Batches cut and not yet stored. */
   pending: number;
-  /** Why storing gave up within the membership; the next fetched batch restarts the consumer. */
-  failed: Error | undefined;
+  /** The batches being stored, oldest first (each resolves when it is done). */
+  queue: Promise<boolean>[];
   /** Keeps the group session alive (from the latest fetched batch). */
   heartbeat: (() => Promise<void>) | undefined;
 }
@@ -267,7 +267,7 @@ export class PartitionBuffers {
         plan: undefined,
         storing: Promise.resolve(true),
         pending: 0,
-        failed: undefined,
+        queue: [],
         heartbeat: undefined,
       };
       this.#parts.set(partition, st);

@@ -68,29 +68,38 @@ export class WorkerEncoders implements BatchEncoder {
     // Only the settings: `settings` may be a larger object holding functions, which cannot be sent.
     const { prefix, topic, compression, maxRecordBytes } = settings;
     this.#settings = { prefix, topic, compression, maxRecordBytes };
-    for (let i = 0; i < workers; i++) {
-      const worker = new Worker(new URL("./encode_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      const slot: Slot = { worker, jobs: new Map() };
-      worker.onmessage = (e: MessageEvent<EncodeReply>) => {
-        const r = e.data;
-        const job = slot.jobs.get(r.id);
-        slot.jobs.delete(r.id);
-        if (r.ok) job?.resolve(r.result);
-        else job?.reject(new Error(`Parquet encoding failed: ${r.error}`));
-      };
-      worker.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        const err = new Error(`Parquet encoding worker failed: ${e.message}`);
-        for (const job of slot.jobs.values()) job.reject(err);
-        slot.jobs.clear();
-      };
-      this.#slots.push(slot);
-    }
+    for (let i = 0; i < workers; i++) this.#slots.push(this.#startWorker());
+  }
+
+  /** A new worker; one that fails is replaced (a dead Deno worker never answers again). */
+  #startWorker(): Slot {
+    const worker = new Worker(new URL("./encode_worker.ts", import.meta.url), { type: "module" });
+    const slot: Slot = { worker, jobs: new Map() };
+    worker.onmessage = (e: MessageEvent<EncodeReply>) => {
+      const r = e.data;
+      const job = slot.jobs.get(r.id);
+      slot.jobs.delete(r.id);
+      if (r.ok) job?.resolve(r.result);
+      else job?.reject(new Error(`Parquet encoding failed: ${r.error}`));
+    };
+    const fail = (message: string) => {
+      const err = new Error(`Parquet encoding worker failed: ${message}`);
+      for (const job of slot.jobs.values()) job.reject(err);
+      slot.jobs.clear();
+      worker.terminate();
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0) this.#slots[i] = this.#startWorker();
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      fail(e.message);
+    };
+    worker.onmessageerror = () => fail("a message could not be read");
+    return slot;
   }
 
   encode(batch: RawBatch): Promise<EncodedBatch> {
+    if (this.#slots.length === 0) return Promise.reject(new Error("the sink stopped"));
     const slot = this.#slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<EncodedBatch>();

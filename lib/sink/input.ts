@@ -69,6 +69,15 @@ export interface ConsumerGroup {
   ends(): Promise<PartitionEnds[]>;
   /** Stops fetching (batches in progress finish). */
   pause(): void;
+  /**
+   * Drops what was fetched and starts again from the committed offsets, as
+   * after a consumer failure: `onRevoke`, then `onRestart(reason)` decides.
+   */
+  rewind(reason: Error): void;
+  /** Stops fetching one partition (the group session stays alive); the others go on. */
+  pausePartition(partition: number): void;
+  /** Fetches a paused partition again, from after the last record handed over. */
+  resumePartition(partition: number): void;
   /** Leaves the group. */
   leave(): Promise<void>;
   /** Releases the admin side. */
@@ -98,6 +107,10 @@ export class KafkaInput implements ConsumerGroup {
   #restart: ReturnType<typeof setTimeout> | undefined;
   /** `leave()` was called: no more restarts. */
   #left = false;
+  #handlers: InputHandlers | undefined;
+  #rewinding = false;
+  /** Commits kafkajs confirmed (COMMIT_OFFSETS), by "partition:offset". */
+  #confirmed = new Map<string, number>();
 
   /** Nothing connects before `prepare()`. */
   constructor(kafka: Kafka, opts: KafkaInputOptions) {
@@ -142,6 +155,15 @@ export class KafkaInput implements ConsumerGroup {
       },
     });
     this.#consumer = consumer;
+    this.#handlers = h;
+    consumer.on(consumer.events.COMMIT_OFFSETS, (e) => {
+      for (const t of e.payload.topics) {
+        for (const p of t.partitions) {
+          const key = `${p.partition}:${p.offset}`;
+          this.#confirmed.set(key, (this.#confirmed.get(key) ?? 0) + 1);
+        }
+      }
+    });
     consumer.on(consumer.events.REBALANCING, () => h.onRevoke());
     consumer.on(consumer.events.CRASH, (e) => {
       h.onRevoke();
@@ -202,14 +224,39 @@ export class KafkaInput implements ConsumerGroup {
     }, wait);
   }
 
-  /** Commits with the group generation, so a former owner's commit is refused. */
+  /**
+   * Commits with the group generation, so a former owner's commit is refused.
+   * kafkajs resolves a commit without sending it once its consumer is stopping
+   * (before it reports the crash); only a confirmed commit counts here.
+   */
   async commit(partition: number, offset: bigint, metadata: string | null): Promise<void> {
+    const key = `${partition}:${offset}`;
+    const before = this.#confirmed.get(key) ?? 0;
     await this.#consumer!.commitOffsets([{
       topic: this.#opts.topic,
       partition,
       offset: offset.toString(),
       metadata,
     }]);
+    const after = this.#confirmed.get(key) ?? 0;
+    if (after === before) {
+      throw new Error("the Kafka consumer is stopping; the commit was not sent");
+    }
+    if (after === 1) this.#confirmed.delete(key);
+    else this.#confirmed.set(key, after - 1);
+  }
+
+  /** Stops the consumer (kafkajs leaves the group) and runs it again from the committed offsets. */
+  rewind(reason: Error): void {
+    const h = this.#handlers;
+    if (!h || this.#rewinding || this.#left) return;
+    h.onRevoke();
+    if (!h.onRestart(reason)) return;
+    this.#rewinding = true;
+    this.#consumer!.stop()
+      .then(() => this.#left ? undefined : this.#consume(h))
+      .catch((err: Error) => this.#onCrash(h, err, false))
+      .finally(() => this.#rewinding = false);
   }
 
   /** Reads the group's committed offsets through the admin. */
@@ -231,6 +278,16 @@ export class KafkaInput implements ConsumerGroup {
   async ends(): Promise<PartitionEnds[]> {
     const res = await this.#admin!.fetchTopicOffsets(this.#opts.topic);
     return res.map((e) => ({ partition: e.partition, low: BigInt(e.low), high: BigInt(e.high) }));
+  }
+
+  /** Pauses fetching of one partition. */
+  pausePartition(partition: number): void {
+    this.#consumer?.pause([{ topic: this.#opts.topic, partitions: [partition] }]);
+  }
+
+  /** Resumes fetching of one partition. */
+  resumePartition(partition: number): void {
+    this.#consumer?.resume([{ topic: this.#opts.topic, partitions: [partition] }]);
   }
 
   /** Pauses fetching of the topic. */

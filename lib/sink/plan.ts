@@ -79,15 +79,15 @@ export interface FlushLimits {
  * ```
  */
 export function cutPoint(
-  buffer: { offsets: ArrayLike<bigint>; bytes: number; startedAt: number },
+  buffer: { count: number; offsets: () => ArrayLike<bigint>; bytes: number; startedAt: number },
   limits: FlushLimits,
   now: number,
   plan: PlannedCut | undefined,
 ): { flush: false } | { flush: true; count: number } {
-  const offsets = buffer.offsets;
-  const n = offsets.length;
+  const n = buffer.count;
   if (n === 0) return { flush: false };
   if (plan) {
+    const offsets = buffer.offsets();
     for (let i = 0; i < n; i++) {
       const o = offsets[i]!;
       // Records past the plan's end wait for the next batch.

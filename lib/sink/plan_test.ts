@@ -26,7 +26,8 @@ Deno.test("cutPoint: limits, and a recorded plan overrides them", () => {
   const limits = { maxRecords: 3, maxBytes: 10_000, maxAgeMs: 1000 };
   const offsets = [0n, 1n, 2n, 3n, 4n];
   const buf = (n: number, startedAt = 0) => ({
-    offsets: offsets.slice(0, n),
+    count: n,
+    offsets: () => offsets.slice(0, n),
     bytes: n * 300,
     startedAt,
   });

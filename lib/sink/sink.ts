@@ -18,9 +18,10 @@
  *
  * Consuming and storing overlap: a cut batch is encoded (on a worker thread)
  * and stored in the background while the partition's next batch fills; a
- * partition waits — heartbeating — while it has more than {@link MAX_STORING}
- * batch being stored, or any while all partitions together hold more than
- * {@link MAX_HELD_BYTES}. Batches of one partition are stored in order.
+ * partition is paused (the others go on) while it has more than
+ * {@link MAX_STORING} batch being stored, or any while all partitions together
+ * hold more than {@link MAX_HELD_BYTES}. Batches of one partition are stored in
+ * order.
  *
  * Any Kafka failure restarts the consumer from the committed offsets (buffers
  * are dropped); S3 failures are retried with backoff while the partition is
@@ -53,9 +54,7 @@ import { newSinkStats, type SinkStats } from "./metrics.ts";
 /** Batches of one partition being stored while its next one fills; more and consuming waits. */
 export const MAX_STORING = 1;
 /** Record bytes held (buffered and being stored) across partitions above which consuming waits. */
-export const MAX_HELD_BYTES = 24 * 1024 * 1024;
-/** How often a waiting partition heartbeats. */
-const WAIT_HEARTBEAT_MS = 1_000;
+export const MAX_HELD_BYTES = 16 * 1024 * 1024;
 
 /** Everything the sink needs to know, defaults resolved. */
 export interface SinkOptions {
@@ -111,6 +110,8 @@ export class SinkCore {
   /** Record bytes of the batches being stored. */
   #storingBytes = 0;
   #storingBatches = 0;
+  /** Partitions held back until a batch of theirs is stored. */
+  #paused = new Set<number>();
   /** Whether the group was asked to run (so it must be paused, flushed and left). */
   #running = false;
   /** Changes whenever the group membership may have changed; flushes of an older epoch give up. */
@@ -162,6 +163,9 @@ export class SinkCore {
       this.#epoch++;
       this.#buffers.clear();
       this.#plans = undefined;
+      // Partitions are fetched again from the committed offsets: none stays held back.
+      for (const p of this.#paused) this.#group.resumePartition(p);
+      this.#paused.clear();
     };
     return {
       onBatch: (batch, control) => this.#onBatch(batch, control),
@@ -198,8 +202,6 @@ export class SinkCore {
     await this.#buffers.withLock(partition, async () => {
       if (epoch !== this.#epoch || this.#stopping) return;
       const st = this.#buffers.get(partition);
-      // Storing failed unexpectedly: restart the consumer from the committed offsets.
-      if (st.failed) throw st.failed;
       if (st.next === undefined) {
         // First batch of this partition in this membership: replay a recorded plan.
         const plans = await (this.#plans ??= this.#group.committed());
@@ -214,13 +216,29 @@ export class SinkCore {
       this.stats.lag.set(partition, Number(BigInt(batch.highWatermark) - st.next!));
       resolveOffset(batch.lastOffset());
       this.#cut(partition, st, epoch, false);
-      // Bounded memory: wait for stored batches, keeping the group session alive.
-      while (epoch === this.#epoch && !this.#stopping && this.#mustWait(st)) {
-        await firstOf(st.storing, WAIT_HEARTBEAT_MS);
-        await heartbeat();
-      }
+      this.#holdBack(partition, st, epoch);
       await heartbeat();
     });
+  }
+
+  /**
+   * Bounded memory without stalling the other partitions: a partition that
+   * must wait is paused (kafkajs keeps fetching the others and heartbeating)
+   * until a batch of its own is stored.
+   */
+  #holdBack(partition: number, st: PartitionBuffer, epoch: number): void {
+    if (this.#paused.has(partition) || !this.#mustWait(st)) return;
+    this.#paused.add(partition);
+    this.#group.pausePartition(partition);
+    const check = () => {
+      if (epoch !== this.#epoch || !this.#paused.has(partition)) return; // resumed by newEpoch
+      if (this.#mustWait(st) && !this.#stopping) {
+        return void (st.queue[0] ?? st.storing).then(check);
+      }
+      this.#paused.delete(partition);
+      if (!this.#stopping) this.#group.resumePartition(partition);
+    };
+    (st.queue[0] ?? st.storing).then(check);
   }
 
   #mustWait(st: PartitionBuffer): boolean {
@@ -234,7 +252,12 @@ export class SinkCore {
     while (epoch === this.#epoch) {
       const { records } = st;
       const cut = cutPoint(
-        { offsets: records.offsets, bytes: records.bytes, startedAt: st.startedAt },
+        {
+          count: records.count,
+          offsets: () => records.offsets,
+          bytes: records.bytes,
+          startedAt: st.startedAt,
+        },
         limits,
         Date.now(),
         st.plan,
@@ -260,24 +283,27 @@ export class SinkCore {
     st.pending++;
     this.#storingBatches++;
     this.#storingBytes += batch.bytes;
-    st.storing = st.storing
+    const stored = st.storing
       .then((ok) => ok && this.#storeBatch(st, batch, encoded, plan, epoch))
       .catch((e: Error) => {
-        if (epoch !== this.#epoch || this.#stopping) return false;
-        st.failed ??= e;
-        // A lost partition is kafkajs's to report (it rejoins); anything else is news.
+        if (epoch !== this.#epoch) return false;
         if (!(e instanceof LostPartition)) {
           this.#opts.log(
             `warning: storing a batch of partition ${batch.partition} failed (${e.message}); it is not committed and will be replayed`,
           );
         }
+        // Start again from the committed offsets (kafkajs has read past this batch).
+        if (!this.#stopping) this.#group.rewind(e);
         return false;
       })
       .finally(() => {
         st.pending--;
+        st.queue.shift();
         this.#storingBatches--;
         this.#storingBytes -= batch.bytes;
       });
+    st.storing = stored;
+    st.queue.push(stored);
   }
 
   /**
@@ -345,6 +371,7 @@ export class SinkCore {
       const epoch = this.#epoch;
       this.#busy.add(partition);
       this.#buffers.withLock(partition, () => this.#cut(partition, st, epoch, idle))
+        .catch((e: Error) => this.#opts.log(`warning: partition ${partition}: ${e.message}`))
         .finally(() => this.#busy.delete(partition));
     }
     if (idle && !this.#checkingIdle) {
@@ -391,10 +418,20 @@ export class SinkCore {
     this.#group.pause();
     const epoch = this.#epoch;
     const parts = [...this.#buffers.entries()];
-    await Promise.all(
+    const cut = await Promise.allSettled(
       parts.map(([p, st]) => this.#buffers.withLock(p, () => this.#cut(p, st, epoch, true))),
     );
+    // Chains never reject: a batch that fails says so and is replayed by the next run.
     await Promise.all(parts.map(([, st]) => st.storing));
+    for (const r of cut) {
+      if (r.status === "rejected") {
+        this.#opts.log(
+          `warning: could not store a buffered batch (${
+            (r.reason as Error).message
+          }); it is not committed and will be replayed`,
+        );
+      }
+    }
     await this.#group.leave().catch(() => {});
   }
 }
@@ -416,14 +453,4 @@ function deadRecord(b: SealedBatch, d: DeadIndex): DeadRecord {
       timestamp: String(b.timestamps[d.index]),
     },
   };
-}
-
-/** Waits for `p` or `ms`, whichever comes first (the timer is cleared). */
-async function firstOf(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([p, new Promise((r) => timer = setTimeout(r, ms))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -5,6 +5,7 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { SinkCore } from "./sink.ts";
+import { type BatchEncoder, inlineEncoder } from "./encoders.ts";
 import { encodePlan } from "./plan.ts";
 import { metricsText } from "./metrics.ts";
 import {
@@ -100,9 +101,11 @@ Deno.test("ownership: a commit from a stale generation is refused, and the forme
 
   assertEquals(cluster.refused, [{ member: 0, partition: 0, offset: 0n }]);
   assertEquals([cluster.commits.length, cluster.puts.length], [0, 0]);
-  assertEquals([sinkA.stats.records, sinkA.stats.files], [0, 0]);
+  assertEquals(a.batchErrors.map((e) => e.message), ["fake broker: REBALANCE_IN_PROGRESS"]);
+  assertEquals([sinkA.stats.records, sinkA.stats.files, sinkA.stats.restarts], [0, 0, 1]);
   assertEquals(logA.map((l) => l.replace(/ \(member.*/, "")), [
     "warning: Kafka commit failed (attempt 1): fake broker: ILLEGAL_GENERATION",
+    "warning: Kafka consumer restarting after: fake broker: REBALANCE_IN_PROGRESS",
   ]);
 
   // The new owner stores the batch, once.
@@ -249,4 +252,40 @@ Deno.test("metrics: sink_consumer_restarts_total counts consumer restarts; after
     "p/dt=2026-11-25/t+0+0000000000.parquet": [0, 1],
     "p/dt=2026-11-25/t+0+0000000002.parquet": [2, 3],
   });
+});
+
+Deno.test("a batch that cannot be encoded is not committed: the sink rewinds to the committed offset and stores it again, exactly", async () => {
+  const cluster = new FakeCluster(1);
+  for (let i = 0; i < 3; i++) cluster.append(0, eventValue(MIDNIGHT + i), MIDNIGHT);
+  const logs: string[] = [];
+  const opts = sinkOptions({ limits: { maxAgeMs: 0 }, log: (l) => logs.push(l) });
+  let failures = 1;
+  const inline = inlineEncoder(opts);
+  const encoder: BatchEncoder = {
+    encode: (b) => failures-- > 0 ? Promise.reject(new Error("worker died")) : inline.encode(b),
+    close: () => {},
+  };
+  const a = newMember(cluster);
+  const sink = new SinkCore({ ...a.parts(), encoder }, opts);
+  await sink.start();
+  await a.fetch(0, 10);
+  // Nothing else arrives: the sink must not wait for another batch to notice.
+  await until("rewound", () => sink.stats.restarts === 1);
+  assertEquals(cluster.committedOffsets.get(0), {
+    offset: 0n,
+    metadata: encodePlan({ start: 0n, end: 3n }),
+  });
+  assertEquals(cluster.objects.size, 0);
+  a.join(); // kafkajs runs the consumer again from the committed offsets
+  await a.fetch(0, 10);
+  await until("stored", () => sink.stats.flushes === 1);
+  assertEquals(commitsOf(cluster), [[0, 0, 0, "plan"], [0, 0, 3, null]]);
+  assertEquals(await rowsByKey(cluster.objects), {
+    "p/dt=2026-11-25/t+0+0000000000.parquet": [0, 1, 2],
+  });
+  assertEquals(logs, [
+    "warning: storing a batch of partition 0 failed (worker died); it is not committed and will be replayed",
+    "warning: Kafka consumer restarting after: worker died",
+  ]);
+  await sink.stop();
 });

@@ -25,6 +25,9 @@ function fakes(log: string[]) {
     committed: () => Promise.resolve(new Map([[0, { offset: 0n, metadata: null }]])),
     ends: () => Promise.resolve([{ partition: 0, low: 0n, high: 3n }]),
     pause: () => void log.push("group pause"),
+    rewind: (e) => void log.push(`group rewind ${e.message}`),
+    pausePartition: (p) => void log.push(`group pause p${p}`),
+    resumePartition: (p) => void log.push(`group resume p${p}`),
     leave: () => Promise.resolve(void log.push("group leave")),
     close: () => Promise.resolve(void log.push("group close")),
   };

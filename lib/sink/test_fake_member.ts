@@ -54,6 +54,7 @@ export class FakeMember implements ConsumerGroup, Member {
   dead = false;
   revokePending = false;
   paused = false;
+  readonly pausedPartitions = new Set<number>();
   handlers: InputHandlers | undefined;
   /** Next offset to fetch, per partition. */
   readonly positions = new Map<number, bigint>();
@@ -171,6 +172,21 @@ export class FakeMember implements ConsumerGroup, Member {
     this.paused = true;
   }
 
+  pausePartition(partition: number): void {
+    this.pausedPartitions.add(partition);
+  }
+
+  resumePartition(partition: number): void {
+    this.pausedPartitions.delete(partition);
+  }
+
+  /** As kafkajs after a failure: revoke, ask to restart (this fake does not rejoin by itself). */
+  rewind(reason: Error): void {
+    if (this.dead || !this.handlers) return;
+    this.batchErrors.push(reason);
+    this.restart(reason, false);
+  }
+
   leave(): Promise<void> {
     if (this.dead) return hang();
     for (let p = 0; p < this.cluster.log.length; p++) {
@@ -192,6 +208,7 @@ export class FakeMember implements ConsumerGroup, Member {
    */
   fetch(partition: number, max: number): Promise<void> | undefined {
     if (this.dead || this.paused || !this.handlers || !this.owns(partition)) return undefined;
+    if (this.pausedPartitions.has(partition)) return undefined;
     const from = Number(this.positions.get(partition) ?? 0n);
     const all = this.cluster.log[partition]!;
     const messages = all.slice(from, from + max);

@@ -282,17 +282,34 @@ export class KafkaInput implements ConsumerGroup {
 
   /** Pauses fetching of one partition. */
   pausePartition(partition: number): void {
-    this.#consumer?.pause([{ topic: this.#opts.topic, partitions: [partition] }]);
+    this.#whileRunning(() =>
+      this.#consumer?.pause([{ topic: this.#opts.topic, partitions: [partition] }])
+    );
   }
 
   /** Resumes fetching of one partition. */
   resumePartition(partition: number): void {
-    this.#consumer?.resume([{ topic: this.#opts.topic, partitions: [partition] }]);
+    this.#whileRunning(() =>
+      this.#consumer?.resume([{ topic: this.#opts.topic, partitions: [partition] }])
+    );
+  }
+
+  /**
+   * kafkajs throws from pause/resume while its consumer is stopped (crashed,
+   * restarting): then there is nothing to pause, and a restarted consumer
+   * fetches every partition from the committed offsets anyway.
+   */
+  #whileRunning(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // not running: see above
+    }
   }
 
   /** Pauses fetching of the topic. */
   pause(): void {
-    this.#consumer?.pause([{ topic: this.#opts.topic }]);
+    this.#whileRunning(() => this.#consumer?.pause([{ topic: this.#opts.topic }]));
   }
 
   /** Disconnects the consumer (leaving the group), if it was created. */

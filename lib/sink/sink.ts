@@ -51,9 +51,9 @@ import {
 } from "./outputs.ts";
 import { newSinkStats, type SinkStats } from "./metrics.ts";
 
-/** Batches of one partition being stored while its next one fills; more and consuming waits. */
+/** Batches of one partition being stored while its next one fills; one more and it is paused. */
 export const MAX_STORING = 1;
-/** Record bytes held (buffered and being stored) across partitions above which consuming waits. */
+/** Record bytes held (buffered and being stored) across partitions above which partitions with a batch being stored are paused. */
 export const MAX_HELD_BYTES = 16 * 1024 * 1024;
 
 /** Everything the sink needs to know, defaults resolved. */
@@ -233,7 +233,7 @@ export class SinkCore {
     const check = () => {
       if (epoch !== this.#epoch || !this.#paused.has(partition)) return; // resumed by newEpoch
       if (this.#mustWait(st) && !this.#stopping) {
-        return void (st.queue[0] ?? st.storing).then(check);
+        return void (st.queue[0] ?? st.storing).then(check, check);
       }
       this.#paused.delete(partition);
       if (!this.#stopping) this.#group.resumePartition(partition);

@@ -1,8 +1,8 @@
 /**
- * The sink's pure batching rules: which records of a partition go into which
- * object, under which key, and how a planned cut is recorded in the
- * consumer-group commit metadata. No I/O here, so the exactly-once argument can
- * be tested by simulation (`simulation_test.ts`).
+ * The sink's pure batching rules: where a partition's buffer is cut, the key
+ * of each object (`encode.ts` groups a batch by date), and how a planned cut
+ * is recorded in the consumer-group commit metadata. No I/O here, so the
+ * exactly-once argument can be tested by simulation (`simulation_test.ts`).
  *
  * Keys are `<prefix>/dt=<date>/<topic>+<partition>+<first offset>.parquet`, where
  * the first offset is that of the first record of that date in the batch. The

@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { decodeEvent, encodeEvent, MAX_TS_MS, validateEvent } from "./codec.ts";
+import {
+  decodeEvent,
+  encodeEvent,
+  eventJson,
+  isIpv4,
+  isUuid,
+  MAX_TS_MS,
+  scanEvent,
+  validateEvent,
+} from "./codec.ts";
+import { mulberry32 } from "./prng.ts";
 import { EventGenerator } from "./generator.ts";
 import type { MusicEvent } from "./schema.ts";
 
@@ -100,4 +110,149 @@ Deno.test("validateEvent: a time past year 9999 (no YYYY-MM-DD date) is rejected
   v.event_timestamp.ts_ms = MAX_TS_MS;
   v.event_timestamp.ts = Math.floor(MAX_TS_MS / 1000);
   assert.equal(validateEvent(v).ok, true);
+});
+
+/** What the general path (JSON.parse, then validateEvent) makes of `text`. */
+function general(text: string): MusicEvent | undefined {
+  try {
+    const r = validateEvent(JSON.parse(text));
+    return r.ok ? r.event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** scanEvent on `text` as the sink calls it: its UTF-8 bytes and the text. */
+function scan(text: string): MusicEvent | undefined {
+  return scanEvent(enc.encode(text), text);
+}
+
+Deno.test("scanEvent reads every generated event as JSON.parse does", () => {
+  const gen = new EventGenerator({ seed: 11 });
+  for (let i = 0; i < 2000; i++) {
+    const text = eventJson(gen.next());
+    const e = scan(text);
+    assert.ok(e, text);
+    assert.deepEqual(e, JSON.parse(text));
+  }
+});
+
+Deno.test("scanEvent accepts nothing the general path rejects, and reads what it accepts alike", () => {
+  const rand = mulberry32(5);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const gen = new EventGenerator({ seed: 12 });
+  // Edits that keep or break the canonical layout, the JSON, or the schema's rules.
+  const inserts = [
+    " ",
+    "\\",
+    '\\"',
+    "\\u0041",
+    "0",
+    "9",
+    "-",
+    ".",
+    "e5",
+    "A",
+    "g",
+    ",",
+    '"',
+    "}",
+    "\t",
+    "é",
+    "00",
+  ];
+  let accepted = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const base = eventJson(gen.next());
+    const at = Math.floor(rand() * base.length);
+    const edit = rand();
+    const text = edit < 0.4
+      ? base.slice(0, at) + pick(inserts) + base.slice(at) // insert
+      : edit < 0.7
+      ? base.slice(0, at) + base.slice(at + 1) // delete
+      : base.slice(0, at) + pick(inserts) + base.slice(at + 1); // replace
+    const fast = scan(text);
+    if (fast === undefined) continue; // the general path decides: always allowed
+    accepted++;
+    assert.deepEqual(fast, general(text), text);
+  }
+  assert.ok(accepted > 1000, `only ${accepted} edited events were read by the fast path`);
+});
+
+Deno.test("scanEvent: rules and odd forms go to the general path", () => {
+  const text = eventJson(SAMPLE);
+  const cases = [
+    text.replace('"ts_ms":', '"ts_ms": '), // whitespace
+    text.replace('"country":"', '"country":"\\u0053'), // an escape
+    text.replace(/"ts":(\d+)/, '"ts":0$1'), // a leading zero
+    text.replace(/"ts_ms":(\d+)/, '"ts_ms":$1.0'), // a fraction
+    text.replace('"event_type_id":1', '"event_type_id":4'), // no such type
+    text.replace(/"ts":(\d+)/, '"ts":1'), // ts ≠ floor(ts_ms / 1000)
+    text.replace(/"user_id":"[^"]+"/, '"user_id":"not-a-uuid"'),
+    text.replace(/"ipv4":"[^"]+"/, '"ipv4":"256.1.1.1"'),
+    text.replace(/"country":"[^"]+"/, '"country":"  "'),
+    text.slice(0, -1), // truncated
+    text + " ", // trailing space
+  ];
+  for (const c of cases) {
+    assert.notEqual(c, text);
+    assert.equal(scan(c), undefined, c);
+  }
+  // A valid event with an escape is still read, by the general path.
+  const escaped = text.replace(/"country":"([^"]+)"/, '"country":"\\u0041$1"');
+  const r = decodeEvent(enc.encode(escaped));
+  assert.ok(r.ok && r.event.event_param.country.startsWith("A"));
+});
+
+Deno.test("isUuid and isIpv4 agree with their regular expressions", () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  const rand = mulberry32(9);
+  const chars = "0123456789abcdefABCDEFgG-. é\n";
+  const mutate = (s: string) => {
+    const at = Math.floor(rand() * (s.length + 1));
+    const c = chars[Math.floor(rand() * chars.length)]!;
+    const r = rand();
+    return r < 0.3
+      ? s.slice(0, at) + c + s.slice(at)
+      : r < 0.6
+      ? s.slice(0, at) + s.slice(at + 1)
+      : s.slice(0, at) + c + s.slice(at + 1);
+  };
+  for (let i = 0; i < 20_000; i++) {
+    const u = mutate(crypto.randomUUID());
+    assert.equal(isUuid(u), UUID.test(u), u);
+  }
+  for (
+    const a of [
+      "0",
+      "00",
+      "01",
+      "9",
+      "10",
+      "99",
+      "100",
+      "199",
+      "249",
+      "250",
+      "255",
+      "256",
+      "300",
+      "999",
+      "1000",
+      "",
+    ]
+  ) {
+    for (const b of ["0", "1", "255", "256", "01"]) {
+      for (
+        const ip of [`${a}.${b}.2.3`, `1.${b}.${a}.3`, `1.2.3.${a}`, `${a}.${b}.3`, `${a}.1.2.3.`]
+      ) {
+        assert.equal(isIpv4(ip), IPV4.test(ip), ip);
+      }
+    }
+  }
+  for (let i = 0; i < 20_000; i++) {
+    const ip = mutate(Array.from({ length: 4 }, () => Math.floor(rand() * 256)).join("."));
+    assert.equal(isIpv4(ip), IPV4.test(ip), ip);
+  }
 });

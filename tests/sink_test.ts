@@ -130,6 +130,12 @@ async function assertExactlyOnce(topic: string, expected: number) {
   return objects;
 }
 
+/** Resident memory of a process in KiB; 0 once it has exited. */
+async function rssKb(pid: number): Promise<number> {
+  const ps = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(ps.stdout).trim());
+}
+
 async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();
@@ -325,11 +331,7 @@ Deno.test({
     const until = Date.now() + 30_000;
     try {
       while (Date.now() < until) {
-        const ps = await new Deno.Command("ps", {
-          args: ["-o", "rss=", "-p", String(sink.proc.pid)],
-        })
-          .output();
-        const rss = Number(new TextDecoder().decode(ps.stdout).trim());
+        const rss = await rssKb(sink.proc.pid);
         assert(rss > 0, "the sink exited while S3 was down");
         peakKb = Math.max(peakKb, rss);
         await new Promise((r) => setTimeout(r, 1000));
@@ -365,9 +367,7 @@ Deno.test({
     Deno.kill(s3Pid, "SIGSTOP");
     try {
       await new Promise((r) => setTimeout(r, 40_000));
-      const ps = await new Deno.Command("ps", { args: ["-o", "pid=", "-p", String(sink.proc.pid)] })
-        .output();
-      assert(new TextDecoder().decode(ps.stdout).trim() !== "", "the sink exited while S3 hung");
+      assert((await rssKb(sink.proc.pid)) > 0, "the sink exited while S3 hung");
     } finally {
       Deno.kill(s3Pid, "SIGCONT");
     }
@@ -408,12 +408,7 @@ Deno.test({
     try {
       // The outage itself lasts 20 s; the sink must outlive it.
       await new Promise((r) => setTimeout(r, 20_000));
-      const ps = await new Deno.Command("ps", { args: ["-o", "pid=", "-p", String(sink.proc.pid)] })
-        .output();
-      assert(
-        new TextDecoder().decode(ps.stdout).trim() !== "",
-        "the sink exited while Kafka was down",
-      );
+      assert((await rssKb(sink.proc.pid)) > 0, "the sink exited while Kafka was down");
     } finally {
       await upService(paths, cfg, "kafka", { timeoutSec: 120, say: () => {} });
     }

@@ -92,6 +92,12 @@ Deno.test("Kafka unreachable past the delivery timeout: the run fails, counts ex
   assert.deepEqual([s.sent, s.acked, s.failed, s.stopped], [10, 5, 5, false]);
 });
 
+/** A run with a long delivery timeout that `stop` ends. */
+function runUntilStopped(kafka: Kafka, stop: AbortController) {
+  return startProducer({ ...options(kafka, 1000), deliveryTimeoutMs: 600_000, signal: stop.signal })
+    .done;
+}
+
 Deno.test("a stop signal while waiting for Kafka ends the run like a normal stop", async () => {
   const stop = new AbortController();
   const f = fakeKafka((call) => {
@@ -99,11 +105,7 @@ Deno.test("a stop signal while waiting for Kafka ends the run like a normal stop
     if (call === 3) stop.abort(); // during the first re-send of the second batch
     return Promise.reject(brokerDown());
   });
-  const s = await startProducer({
-    ...options(f.kafka, 1000),
-    deliveryTimeoutMs: 600_000,
-    signal: stop.signal,
-  }).done;
+  const s = await runUntilStopped(f.kafka, stop);
   assert.equal(s.error, undefined);
   assert.equal(f.sends.length, 3);
   assert.deepEqual([s.stopped, s.sent, s.acked, s.failed], [true, 10, 5, 5]);
@@ -215,11 +217,7 @@ Deno.test("a stop while kafkajs still retries a send ends the run without waitin
     stop.abort();
     return new Promise(() => {}); // kafkajs retrying a broker that does not answer
   });
-  const s = await startProducer({
-    ...options(f.kafka, 1000),
-    deliveryTimeoutMs: 600_000,
-    signal: stop.signal,
-  }).done;
+  const s = await runUntilStopped(f.kafka, stop);
   assert.equal(s.error, undefined);
   assert.deepEqual([s.stopped, s.sent, s.acked, s.failed, s.abandoned], [true, 10, 5, 5, 1]);
 });

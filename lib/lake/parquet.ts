@@ -79,11 +79,19 @@ export function parquetSchema(): SchemaElement[] {
   ];
 }
 
-/** A growable INT64 column of safe integers, written without a BigInt per value. */
+/** `a`, or a copy twice as large when row `i` is past its end. */
+function fit<T extends Int32Array<ArrayBuffer> | BigInt64Array<ArrayBuffer>>(a: T, i: number): T {
+  if (i < a.length) return a;
+  const grown = new (a.constructor as new (n: number) => T)(a.length * 2 + 16);
+  grown.set(a as never);
+  return grown;
+}
+
+/** An INT64 column of safe integers, written as two 32-bit halves: no BigInt per value. */
 class Int64Column {
   #big: BigInt64Array<ArrayBuffer>;
-  #lo: Uint32Array<ArrayBuffer>;
-  #hi: Int32Array<ArrayBuffer>;
+  #lo: Uint32Array;
+  #hi: Int32Array;
 
   constructor(capacity: number) {
     this.#big = new BigInt64Array(capacity);
@@ -91,47 +99,31 @@ class Int64Column {
     this.#hi = new Int32Array(this.#big.buffer);
   }
 
-  /** Sets row `i` to the safe integer `x` (two 32-bit halves, little-endian). */
+  /** Sets row `i` to the safe integer `x` (little-endian halves; checked at load). */
   set(i: number, x: number): void {
-    if (i >= this.#big.length) this.#grow();
+    if (i >= this.#big.length) {
+      this.#big = fit(this.#big, i);
+      this.#lo = new Uint32Array(this.#big.buffer);
+      this.#hi = new Int32Array(this.#big.buffer);
+    }
     const hi = Math.floor(x / 4294967296);
     this.#lo[2 * i] = x - hi * 4294967296;
     this.#hi[2 * i + 1] = hi;
   }
 
-  #grow(): void {
-    const big = new BigInt64Array(Math.max(16, this.#big.length * 2));
-    big.set(this.#big);
-    this.#big = big;
-    this.#lo = new Uint32Array(big.buffer);
-    this.#hi = new Int32Array(big.buffer);
-  }
-
-  values(length: number): BigInt64Array {
-    return this.#big.subarray(0, length);
+  /** The first `n` rows. */
+  values(n: number): BigInt64Array {
+    return this.#big.subarray(0, n);
   }
 }
 
-// Int64Column writes halves in the machine's byte order, which must be little-endian.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-  throw new Error("a big-endian machine is not supported");
-}
-
-/** A growable column of one kind. */
-type Column =
-  | { kind: "int32"; data: Int32Array<ArrayBuffer> }
-  | { kind: "int64"; data: Int64Column }
-  | { kind: "text"; data: string[] };
-
-function newColumn(kind: ColumnKind | "int32" | "int64", capacity: number): Column {
-  if (kind === "int32") return { kind, data: new Int32Array(capacity) };
-  if (kind === "int64") return { kind, data: new Int64Column(capacity) };
-  return { kind: "text", data: [] };
+  throw new Error("Int64Column needs a little-endian machine");
 }
 
 /**
  * Builds the columns of one Parquet file record by record, so a batch is held
- * as a few arrays instead of one object per event. Integers go straight into
+ * as a few arrays instead of one object per event; integers go straight into
  * typed arrays.
  *
  * @example
@@ -144,15 +136,22 @@ function newColumn(kind: ColumnKind | "int32" | "int64", capacity: number): Colu
 export class ColumnBuilder {
   /** Rows pushed so far. */
   length = 0;
-  #event: Column[];
-  #partition: Column & { kind: "int32" };
+  /** One per event column: strings, int32 or int64 by the column's kind. */
+  #event: (string[] | Int32Array<ArrayBuffer> | Int64Column)[];
+  #partition: Int32Array<ArrayBuffer>;
   #offset: BigInt64Array<ArrayBuffer>;
   #timestamp: Int64Column;
 
   /** `capacity`: the rows expected (more are fine: the arrays grow). */
   constructor(capacity = 1024) {
-    this.#event = EVENT_COLUMNS.map((c) => newColumn(c.kind, capacity));
-    this.#partition = { kind: "int32", data: new Int32Array(capacity) };
+    this.#event = EVENT_COLUMNS.map((c) =>
+      c.kind === "int32"
+        ? new Int32Array(capacity)
+        : c.kind === "int64"
+        ? new Int64Column(capacity)
+        : []
+    );
+    this.#partition = new Int32Array(capacity);
     this.#offset = new BigInt64Array(capacity);
     this.#timestamp = new Int64Column(capacity);
   }
@@ -163,47 +162,27 @@ export class ColumnBuilder {
     for (let c = 0; c < this.#event.length; c++) {
       const col = this.#event[c]!;
       const v = EVENT_COLUMNS[c]!.get(event);
-      if (col.kind === "text") col.data.push(v as string);
-      else if (col.kind === "int64") col.data.set(i, v as number);
-      else col.data = setInt32(col.data, i, v as number);
+      if (Array.isArray(col)) col.push(v as string);
+      else if (col instanceof Int64Column) col.set(i, v as number);
+      else (this.#event[c] = fit(col, i))[i] = v as number;
     }
-    this.#partition.data = setInt32(this.#partition.data, i, partition);
-    if (i >= this.#offset.length) {
-      const grown = new BigInt64Array(this.#offset.length * 2 + 16);
-      grown.set(this.#offset);
-      this.#offset = grown;
-    }
-    this.#offset[i] = offset;
+    (this.#partition = fit(this.#partition, i))[i] = partition;
+    (this.#offset = fit(this.#offset, i))[i] = offset;
     this.#timestamp.set(i, timestamp);
   }
 
   /** The columns in {@link parquetSchema} order. */
   columns(): ColumnSource[] {
     const n = this.length;
-    const data = (col: Column) =>
-      col.kind === "text"
-        ? col.data
-        : col.kind === "int64"
-        ? col.data.values(n)
-        : col.data.subarray(0, n);
+    const data = (col: string[] | Int32Array | Int64Column) =>
+      Array.isArray(col) ? col : col instanceof Int64Column ? col.values(n) : col.subarray(0, n);
     return [
       ...EVENT_COLUMNS.map((c, i) => ({ name: c.name, data: data(this.#event[i]!) })),
-      { name: "kafka_partition", data: data(this.#partition) },
+      { name: "kafka_partition", data: this.#partition.subarray(0, n) },
       { name: "kafka_offset", data: this.#offset.subarray(0, n) },
       { name: "kafka_timestamp", data: this.#timestamp.values(n) },
     ];
   }
-}
-
-/** `a` with row `i` set to `x`; a larger copy when `a` is full. */
-function setInt32(a: Int32Array<ArrayBuffer>, i: number, x: number): Int32Array<ArrayBuffer> {
-  if (i >= a.length) {
-    const grown = new Int32Array(a.length * 2 + 16);
-    grown.set(a);
-    a = grown;
-  }
-  a[i] = x;
-  return a;
 }
 
 /** Transposes rows into one array per column, in {@link parquetSchema} order. */

@@ -231,7 +231,7 @@ Deno.test("cluster: three KRaft nodes; replicated topics; producer and sink ride
             ],
             brokers,
             { KAFKAJS_DEBUG: "1" },
-          ); // kafkajs's log, to say why should it stall
+          ); // kafkajs's own log, to tell why if it stalls
           const sinkDone = finish(sink, 600_000);
           // Both under way: the sink has stored and committed a file.
           assert(

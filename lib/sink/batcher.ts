@@ -243,9 +243,7 @@ export interface PartitionBuffer {
   plan: PlannedCut | undefined;
   /** The batches being stored, in order; resolves false once one gave up. */
   storing: Promise<boolean>;
-  /** Batches cut and not yet stored. */
-  pending: number;
-  /** The batches being stored, oldest first (each resolves when it is done). */
+  /** The batches cut and not yet stored, oldest first (each resolves when it is done). */
   queue: Promise<boolean>[];
   /** Keeps the group session alive (from the latest fetched batch). */
   heartbeat: (() => Promise<void>) | undefined;
@@ -266,7 +264,6 @@ export class PartitionBuffers {
         next: undefined,
         plan: undefined,
         storing: Promise.resolve(true),
-        pending: 0,
         queue: [],
         heartbeat: undefined,
       };
@@ -287,7 +284,7 @@ export class PartitionBuffers {
 
   /** Whether any partition holds records not yet stored (buffered or being stored). */
   hasRecords(): boolean {
-    return [...this.#parts.values()].some((s) => s.records.count > 0 || s.pending > 0);
+    return [...this.#parts.values()].some((s) => s.records.count > 0 || s.queue.length > 0);
   }
 
   /** Bytes buffered across partitions, not counting batches being stored. */

@@ -242,8 +242,9 @@ export class SinkCore {
   }
 
   #mustWait(st: PartitionBuffer): boolean {
-    if (st.pending > MAX_STORING) return true;
-    return st.pending > 0 && this.#storingBytes + this.#buffers.bufferedBytes() > MAX_HELD_BYTES;
+    if (st.queue.length > MAX_STORING) return true;
+    return st.queue.length > 0 &&
+      this.#storingBytes + this.#buffers.bufferedBytes() > MAX_HELD_BYTES;
   }
 
   /** Cuts what the partition's buffer says is due (everything, when `all`) and starts storing it. */
@@ -280,7 +281,6 @@ export class SinkCore {
   ): void {
     const encoded = this.#encoder.encode(batch);
     encoded.catch(() => {}); // awaited in turn below
-    st.pending++;
     this.#storingBatches++;
     this.#storingBytes += batch.bytes;
     const stored = st.storing
@@ -297,7 +297,6 @@ export class SinkCore {
         return false;
       })
       .finally(() => {
-        st.pending--;
         st.queue.shift();
         this.#storingBatches--;
         this.#storingBytes -= batch.bytes;

@@ -291,6 +291,8 @@ Deno.test("cluster: three KRaft nodes; replicated topics; producer and sink ride
           }
           sink.kill("SIGTERM");
           const sunk = await sinkDone;
+          const stalls = sunk.stderr.split("\n").filter((l) => l.includes("delivered nothing"));
+          if (stalls.length > 0) say(`the sink restarted a stalled consumer: ${stalls.join("; ")}`);
           assertEquals(
             sunk.code,
             0,

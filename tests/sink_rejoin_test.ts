@@ -44,22 +44,28 @@ Deno.test("sink input: an expired member's rejoin revokes before the new generat
         return Promise.resolve();
       },
       onRevoke: () => void events.push("revoke"),
-      onJoin: () => void events.push("join"),
+      onJoin: (partitions) => void events.push(`join ${partitions}`),
       onRestart: () => {
         events.push("restart");
         return true;
       },
     });
     assert(
-      await waitFor(() => Promise.resolve(events.filter((e) => e === "join").length >= 2), 60_000),
+      await waitFor(
+        () => Promise.resolve(events.filter((e) => e.startsWith("join")).length >= 2),
+        60_000,
+      ),
       `events: ${events}`,
     );
+    // Each join hands over the assignment: the topic's one partition.
+    const joins = events.filter((e) => e.startsWith("join"));
+    assert(joins.every((e) => e === "join 0"), `events: ${events}`);
     // First join, the busy batch, then the rejoin: revoked before it is announced.
-    const second = events.lastIndexOf("join");
+    const second = events.lastIndexOf("join 0");
     const afterBatch = events.slice(events.indexOf("batch"), second + 1);
     assertEquals(afterBatch.filter((e) => e === "revoke").length >= 1, true, `events: ${events}`);
-    assertEquals(afterBatch.at(-1), "join");
-    assert(afterBatch.indexOf("revoke") < afterBatch.lastIndexOf("join"), `events: ${events}`);
+    assertEquals(afterBatch.at(-1), "join 0");
+    assert(afterBatch.indexOf("revoke") < afterBatch.lastIndexOf("join 0"), `events: ${events}`);
   } finally {
     await input.leave().catch(() => {});
     await input.close().catch(() => {});

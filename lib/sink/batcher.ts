@@ -272,6 +272,11 @@ export class PartitionBuffers {
     return st;
   }
 
+  /** The partition's buffer, if it has one. */
+  find(partition: number): PartitionBuffer | undefined {
+    return this.#parts.get(partition);
+  }
+
   /** Forgets every buffer (the membership changed; records are consumed again). */
   clear(): void {
     this.#parts.clear();

@@ -36,8 +36,8 @@ export interface InputHandlers {
   onBatch(batch: InputBatch, control: BatchControl): Promise<void>;
   /** Partitions may be revoked (rebalance or crash): work in progress must give up. */
   onRevoke(): void;
-  /** The group was (re)joined: committed plans must be read again. */
-  onJoin(): void;
+  /** The group was (re)joined with these partitions of the topic: committed plans must be read again. */
+  onJoin(partitions: number[]): void;
   /** The consumer failed; returns whether to restart it from the committed offsets. */
   onRestart(e: Error): boolean;
 }
@@ -171,9 +171,9 @@ export class KafkaInput implements ConsumerGroup {
       h.onRevoke();
       this.#onCrash(h, e.payload.error, e.payload.restart);
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.#crashes = 0;
-      h.onJoin();
+      h.onJoin(e.payload.memberAssignment[topic] ?? []);
     });
     // kafkajs installs a new generation after a JoinGroup answer and announces it with
     // GROUP_JOIN only after SyncGroup, and some rejoins (an expired member) emit no

@@ -29,6 +29,7 @@
  *
  * @module
  */
+import { formatCount } from "../core/progress.ts";
 import type { ParquetCompression } from "../lake/parquet.ts";
 import { cutPoint, decodePlan, encodePlan, type FlushLimits, type PlannedCut } from "./plan.ts";
 import { entryAt, type PartitionBuffer, PartitionBuffers, type SealedBatch } from "./batcher.ts";
@@ -55,6 +56,8 @@ import { newSinkStats, type SinkStats } from "./metrics.ts";
 export const MAX_STORING = 1;
 /** Record bytes held (buffered and being stored) across partitions above which partitions with a batch being stored are paused. */
 export const MAX_HELD_BYTES = 16 * 1024 * 1024;
+/** How long an assigned partition that is not held back may deliver nothing while records wait before the consumer is restarted. */
+export const STALL_MS = 60_000;
 
 /** Everything the sink needs to know, defaults resolved. */
 export interface SinkOptions {
@@ -71,6 +74,8 @@ export interface SinkOptions {
   untilIdleMs: number | undefined;
   /** Largest accepted record value; larger ones go to the dead-letter topic. */
   maxRecordBytes: number;
+  /** See {@link STALL_MS} [its value]. */
+  stallMs?: number;
   /** Progress and warnings. */
   log: (line: string) => void;
   /** One line per stored file. */
@@ -125,6 +130,9 @@ export class SinkCore {
   /** Partitions with an age-triggered cut queued. */
   #busy = new Set<number>();
   #checkingIdle = false;
+  /** The partitions assigned in this membership, and when each last delivered a batch (or was assigned or resumed). */
+  #heard = new Map<number, number>();
+  #checkingStall = false;
 
   /** Nothing connects before `start()`. */
   constructor(parts: SinkParts, opts: SinkOptions) {
@@ -162,6 +170,7 @@ export class SinkCore {
     const newEpoch = () => {
       this.#epoch++;
       this.#buffers.clear();
+      this.#heard.clear();
       this.#plans = undefined;
       // Partitions are fetched again from the committed offsets: none stays held back.
       for (const p of this.#paused) this.#group.resumePartition(p);
@@ -170,8 +179,10 @@ export class SinkCore {
     return {
       onBatch: (batch, control) => this.#onBatch(batch, control),
       onRevoke: newEpoch,
-      onJoin: () => {
+      onJoin: (partitions) => {
         newEpoch();
+        const now = Date.now();
+        for (const p of partitions) this.#heard.set(p, now);
         const plans = this.#group.committed();
         // Awaited by the first batch of each partition; a failure surfaces there.
         plans.catch(() => {});
@@ -196,8 +207,9 @@ export class SinkCore {
   }
 
   async #onBatch(batch: InputBatch, { resolveOffset, heartbeat }: BatchControl): Promise<void> {
-    if (this.#stopping || batch.messages.length === 0) return;
     const partition = batch.partition;
+    if (this.#heard.has(partition)) this.#heard.set(partition, Date.now());
+    if (this.#stopping || batch.messages.length === 0) return;
     const epoch = this.#epoch;
     await this.#buffers.withLock(partition, async () => {
       if (epoch !== this.#epoch || this.#stopping) return;
@@ -236,6 +248,7 @@ export class SinkCore {
         return void (st.queue[0] ?? st.storing).then(check, check);
       }
       this.#paused.delete(partition);
+      if (this.#heard.has(partition)) this.#heard.set(partition, Date.now());
       if (!this.#stopping) this.#group.resumePartition(partition);
     };
     (st.queue[0] ?? st.storing).then(check);
@@ -373,12 +386,56 @@ export class SinkCore {
         .catch((e: Error) => this.#opts.log(`warning: partition ${partition}: ${e.message}`))
         .finally(() => this.#busy.delete(partition));
     }
+    this.#checkStall();
     if (idle && !this.#checkingIdle) {
       this.#checkingIdle = true;
       this.#caughtUp().then((yes) => {
         if (yes) this.stop();
       }).catch(() => {}).finally(() => this.#checkingIdle = false);
     }
+  }
+
+  /**
+   * kafkajs can stop fetching a partition without reporting any error
+   * (kafkajs#659, #1732): an assigned partition that is not held back and
+   * delivered nothing for `stallMs` while records wait restarts the consumer
+   * from the committed offsets. Quiet partitions with nothing waiting are
+   * checked again after another `stallMs`.
+   */
+  #checkStall(): void {
+    const now = Date.now();
+    const stallMs = this.#opts.stallMs ?? STALL_MS;
+    const quiet = [...this.#heard]
+      .filter(([p, at]) => now - at >= stallMs && !this.#paused.has(p))
+      .map(([p]) => p);
+    if (quiet.length === 0 || this.#checkingStall) return;
+    this.#checkingStall = true;
+    const epoch = this.#epoch;
+    this.#stalled(quiet, stallMs)
+      .catch(() => undefined) // the cluster cannot answer now: asked again after another stallMs
+      .then((reason) => {
+        if (epoch !== this.#epoch || this.#stopping) return;
+        for (const p of quiet) this.#heard.set(p, Date.now());
+        if (reason) this.#group.rewind(new Error(reason));
+      })
+      .finally(() => this.#checkingStall = false);
+  }
+
+  /** Why one of the quiet partitions counts as stalled (records wait beyond what was fetched), if one does. */
+  async #stalled(quiet: number[], stallMs: number): Promise<string | undefined> {
+    const [ends, committed] = await Promise.all([this.#group.ends(), this.#group.committed()]);
+    for (const p of quiet) {
+      const end = ends.find((e) => e.partition === p);
+      if (!end) continue;
+      // Where fetching stands; below `low` (none committed, or deleted by retention) it starts at `low`.
+      let fetched = this.#buffers.find(p)?.next ?? committed.get(p)?.offset ?? -1n;
+      if (fetched < end.low) fetched = end.low;
+      if (end.high > fetched) {
+        const [quietFor, waiting] = [stallMs / 1000, formatCount(Number(end.high - fetched))];
+        return `partition ${p} delivered nothing for ${quietFor} s while ${waiting} records wait`;
+      }
+    }
+    return undefined;
   }
 
   /** True when the group's committed offsets equal the topic's end offsets. */

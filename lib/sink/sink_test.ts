@@ -1,9 +1,9 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { encodeEvent } from "../events/codec.ts";
 import type { ConsumerGroup, InputBatch, InputHandlers } from "./input.ts";
 import type { DeadLetterWriter, DeadRecord, ObjectStore } from "./outputs.ts";
 import type { SinkMessage } from "./batcher.ts";
-import { SinkCore, type SinkOptions } from "./sink.ts";
+import { SinkCore, type SinkOptions, STALL_MS } from "./sink.ts";
 import { event } from "./test_fake_cluster.ts";
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -66,6 +66,29 @@ function batch(partition: number, messages: SinkMessage[], high: bigint): InputB
   };
 }
 
+/** Options for one partition of topic "t", writing warnings to `log`. */
+function options(
+  log: string[],
+  limits: { maxRecords: number },
+  stallMs = STALL_MS,
+): SinkOptions {
+  return {
+    topic: "t",
+    group: "g",
+    bucket: "b",
+    prefix: "p",
+    limits: { maxBytes: 1 << 20, maxAgeMs: 60_000, ...limits },
+    compression: "none",
+    dlqTopic: "t.dlq",
+    partitions: 1,
+    untilIdleMs: undefined,
+    maxRecordBytes: 1 << 20,
+    stallMs,
+    log: (l) => log.push(`log ${l}`),
+    debug: undefined,
+  };
+}
+
 const message = (offset: number, value: Uint8Array | null): SinkMessage => ({
   offset: String(offset),
   key: null,
@@ -77,23 +100,9 @@ const message = (offset: number, value: Uint8Array | null): SinkMessage => ({
 Deno.test("SinkCore with in-memory collaborators: plan committed, objects stored, then the end offset", async () => {
   const log: string[] = [];
   const f = fakes(log);
-  const opts: SinkOptions = {
-    topic: "t",
-    group: "g",
-    bucket: "b",
-    prefix: "p",
-    limits: { maxRecords: 3, maxBytes: 1 << 20, maxAgeMs: 60_000 },
-    compression: "none",
-    dlqTopic: "t.dlq",
-    partitions: 1,
-    untilIdleMs: undefined,
-    maxRecordBytes: 1 << 20,
-    log: (l) => log.push(`log ${l}`),
-    debug: undefined,
-  };
-  const sink = new SinkCore(f, opts);
+  const sink = new SinkCore(f, options(log, { maxRecords: 3 }));
   await sink.start();
-  f.handlers().onJoin();
+  f.handlers().onJoin([0]);
   const resolved: string[] = [];
   await f.handlers().onBatch(
     batch(0, [
@@ -138,22 +147,9 @@ Deno.test("SinkCore replays a recorded plan: cuts exactly at its end, commits no
   const f = fakes(log);
   const plan = JSON.stringify({ plan: "music-sink-cut:v1", start: "0", end: "2" });
   f.group.committed = () => Promise.resolve(new Map([[0, { offset: 0n, metadata: plan }]]));
-  const sink = new SinkCore(f, {
-    topic: "t",
-    group: "g",
-    bucket: "b",
-    prefix: "p",
-    limits: { maxRecords: 100, maxBytes: 1 << 20, maxAgeMs: 60_000 },
-    compression: "none",
-    dlqTopic: "t.dlq",
-    partitions: 1,
-    untilIdleMs: undefined,
-    maxRecordBytes: 1 << 20,
-    log: (l) => log.push(`log ${l}`),
-    debug: undefined,
-  });
+  const sink = new SinkCore(f, options(log, { maxRecords: 100 }));
   await sink.start();
-  f.handlers().onJoin();
+  f.handlers().onJoin([0]);
   const messages = [0, 1, 2].map((o) => message(o, encodeEvent(event(T0 + o))));
   await f.handlers().onBatch(batch(0, messages, 3n), {
     resolveOffset: () => {},
@@ -167,4 +163,63 @@ Deno.test("SinkCore replays a recorded plan: cuts exactly at its end, commits no
     "commit p0 2 plan",
     "put p/dt=2026-11-24/t+0+0000000002.parquet",
   ]);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const control = { resolveOffset: () => {}, heartbeat: () => Promise.resolve() };
+const events = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => message(from + i, encodeEvent(event(T0 + i))));
+
+Deno.test("a partition that delivers nothing while records wait restarts the consumer (kafkajs can stall silently)", async () => {
+  const log: string[] = [];
+  const f = fakes(log);
+  const sink = new SinkCore(f, options(log, { maxRecords: 100 }, 300));
+  await sink.start();
+  f.handlers().onJoin([0]); // committed 0, end 3, and no batch comes
+  for (let i = 0; i < 40 && !log.some((l) => l.startsWith("group rewind")); i++) await sleep(50);
+  assertEquals(log.filter((l) => l.startsWith("group rewind")), [
+    "group rewind partition 0 delivered nothing for 0.3 s while 3 records wait",
+  ]);
+  await sink.stop();
+});
+
+Deno.test("no restart for a quiet partition that is caught up, or held back while its batch is stored", async () => {
+  const log: string[] = [];
+  const f = fakes(log);
+  let endsCalls = 0;
+  let high = 3n;
+  f.group.ends = () => {
+    endsCalls++;
+    return Promise.resolve([{ partition: 0, low: 0n, high }]);
+  };
+  const sink = new SinkCore(f, options(log, { maxRecords: 2 }, 1000));
+  await sink.start();
+  f.handlers().onJoin([0]);
+  // Caught up: offsets 0-2 fetched (0-1 stored, 2 buffered), end 3.
+  await f.handlers().onBatch(batch(0, events(0, 3), 3n), control);
+  await sleep(2600);
+  // Checked after 1 s of quiet, then again only after another second.
+  assert(endsCalls >= 1 && endsCalls <= 3, `checked ${endsCalls} times in 2.6 s`);
+  // Held back: uploads hang, so the partition is paused with batches queued while records wait.
+  const landed = Promise.withResolvers<void>();
+  f.store.put = () => landed.promise;
+  high = 20n;
+  await f.handlers().onBatch(batch(0, events(3, 8), 20n), control);
+  assert(log.includes("group pause p0"), log.join("\n"));
+  await sleep(1600);
+  landed.resolve();
+  await sink.stop();
+  assertEquals(log.filter((l) => l.startsWith("group rewind")), []);
+});
+
+Deno.test("no restart for a quiet partition whose committed offset retention has deleted past, with nothing newer", async () => {
+  const log: string[] = [];
+  const f = fakes(log);
+  f.group.ends = () => Promise.resolve([{ partition: 0, low: 3n, high: 3n }]); // committed: 0
+  const sink = new SinkCore(f, options(log, { maxRecords: 100 }, 300));
+  await sink.start();
+  f.handlers().onJoin([0]);
+  await sleep(1000);
+  await sink.stop();
+  assertEquals(log.filter((l) => l.startsWith("group rewind")), []);
 });

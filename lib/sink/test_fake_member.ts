@@ -116,7 +116,7 @@ export class FakeMember implements ConsumerGroup, Member {
       const c = this.cluster.committedOffset(p);
       this.positions.set(p, c < 0n ? 0n : c);
     }
-    this.handlers!.onJoin();
+    this.handlers!.onJoin([...this.positions.keys()]);
   }
 
   /** Called by the cluster when a newer member took this member's partitions. */

@@ -281,3 +281,39 @@ Deno.test("stack up: a port taken by another program is one sentence", async () 
     squatter.close();
   }
 });
+
+Deno.test("stack: Kafka left running under another KAFKA_NODES blocks up with one sentence; down stops it", async () => {
+  const state = await Deno.makeTempDir({ prefix: "stack-layout-" });
+  // A stand-in for the single-node Kafka: a process of ours, by its command line and pid file.
+  await Deno.mkdir(`${state}/kafka`);
+  const fake = new Deno.Command("sh", {
+    args: ["-c", "sleep 120", `${state}/kafka/broker`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await Deno.writeTextFile(`${state}/kafka/pid`, String(fake.pid));
+  const env = {
+    STACK_STATE_DIR: state,
+    KAFKA_NODES: "3",
+    KAFKA_BROKERS: [0, 2, 4].map((i) => `127.0.0.1:${closedPort() + i}`).join(","),
+  };
+  try {
+    const up = await runTask("stack", ["up", "kafka"], env);
+    assertEquals(up.code, 1, up.stdout + up.stderr);
+    assertEquals(
+      up.stderr,
+      `error: Our Kafka from another KAFKA_NODES is still running (kafka, pid ${fake.pid}); stop it ` +
+        `first with "deno task stack down kafka", then run "stack up" again\n`,
+    );
+    const down = await runTask("stack", ["down", "kafka"], env);
+    assertEquals(down.code, 0, down.stdout + down.stderr);
+    assert(down.stdout.includes(`kafka      stopped (pid ${fake.pid})`), down.stdout);
+    assertEquals((await fake.status).signal, "SIGTERM");
+  } finally {
+    try {
+      fake.kill("SIGKILL");
+    } catch { /* already stopped */ }
+    await fake.status;
+    await Deno.remove(state, { recursive: true });
+  }
+});

@@ -9,7 +9,7 @@ import { UserError } from "../core/errors.ts";
 import { chooseStack, prepareStack } from "./harness.ts";
 import { logFile, type StackPaths, tail } from "./processes.ts";
 import { resolveServices, type ServiceName } from "./services.ts";
-import { defaultPaths, down, type ServiceStatus, serviceStatus } from "./stack.ts";
+import { defaultPaths, down, type ServiceStatus, serviceStatus, strayKafka } from "./stack.ts";
 
 /** Options of {@link stackCommand}, from the task's flags. */
 export interface StackCommandOptions {
@@ -70,9 +70,13 @@ export async function stackCommand(
       await prepareStack(chooseStack(), { paths, cfg, timeoutSec, say: quiet, services });
       return 0;
     }
-    case "down":
-      await down(paths, say, services);
+    case "down": {
+      // Kafka started under another KAFKA_NODES is ours too: `down` stops it with the rest.
+      const kafka = services.some((s) => s.startsWith("kafka"));
+      const stray = kafka ? (await strayKafka(paths, cfg)).map((s) => s.name) : [];
+      await down(paths, say, [...services, ...stray]);
       return 0;
+    }
     case "status": {
       const rows = await Promise.all(services.map((s) => serviceStatus(paths, cfg, s)));
       for (const line of statusLines(rows)) say(line);

@@ -14,7 +14,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { cacheDir, type Config, stateDirOverride } from "../core/env.ts";
+import { cacheDir, type Config, MAX_KAFKA_NODES, stateDirOverride } from "../core/env.ts";
 import { UserError } from "../core/errors.ts";
 import { sleep } from "../core/process.ts";
 import { createS3Client, ensureBucket } from "../lake/s3.ts";
@@ -137,6 +137,29 @@ export async function upService(
   say(`up at ${endpoint} (pid ${pid})`);
 }
 
+/**
+ * Our Kafka processes of another layout: started with a different
+ * `KAFKA_NODES` and still running (the single node `kafka` while `cfg` asks
+ * for `kafka-1`…, or the other way round). The first of them holds the ports
+ * the new layout's first node needs, and would answer in its place.
+ */
+export async function strayKafka(
+  paths: StackPaths,
+  cfg: Config,
+): Promise<{ name: ServiceName; pid: number }[]> {
+  const current = new Set(stackServices(cfg));
+  const names: ServiceName[] = [
+    "kafka",
+    ...Array.from({ length: MAX_KAFKA_NODES }, (_, i) => `kafka-${i + 1}` as const),
+  ];
+  const out = [];
+  for (const name of names.filter((n) => !current.has(n))) {
+    const pid = await ourPid(paths, name);
+    if (pid) out.push({ name, pid });
+  }
+  return out;
+}
+
 /** Creates the configured bucket when it is missing, and says so. */
 export async function ensureDefaultBucket(cfg: Config, say: (line: string) => void) {
   const client = createS3Client(cfg.s3);
@@ -164,6 +187,14 @@ export async function up(
   only: readonly ServiceName[] = stackServices(cfg),
 ): Promise<void> {
   await Deno.mkdir(paths.state, { recursive: true });
+  const stray = only.some((s) => s.startsWith("kafka")) ? await strayKafka(paths, cfg) : [];
+  if (stray.length > 0) {
+    throw new UserError(
+      `Our Kafka from another KAFKA_NODES is still running (${
+        stray.map((s) => `${s.name}, pid ${s.pid}`).join("; ")
+      }); stop it first with "deno task stack down kafka", then run "stack up" again`,
+    );
+  }
   const results = await Promise.allSettled(only.map((s) => upService(paths, cfg, s, opts)));
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed.length > 0) {

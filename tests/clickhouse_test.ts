@@ -15,7 +15,7 @@ import { dropClickHouse, type IngestOptions, initClickHouse } from "../lib/click
 import { listQueries, runQuery } from "../lib/clickhouse/queries.ts";
 import { clickhouseType } from "../lib/clickhouse/sql.ts";
 import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
-import { kafkaSettings } from "../lib/ops/demo_steps.ts";
+import { kafkaSettings } from "../lib/clickhouse/sql.ts";
 import { ensureStack, runTask, stopsService, waitFor } from "./helpers.ts";
 import { dropKafkaResources } from "./sink_helpers.ts";
 
@@ -287,6 +287,59 @@ Deno.test("clickhouse: --drop recreates the objects", opts, async () => {
     await dropAll(names);
   }
 });
+
+Deno.test(
+  "clickhouse: init replaces Kafka tables whose brokers changed, with their views; data stays",
+  opts,
+  async () => {
+    const names = isolated();
+    const p = names.prefix;
+    try {
+      await initClickHouse(client, names);
+      await client.exec(`INSERT INTO ${p}easy_consumer_phys VALUES ('u', 'f', 'l', 'm', 't')`);
+      // The same brokers under another name, as when KAFKA_BROKERS comes to list a cluster.
+      const brokers = names.brokers.map((b) => b.replace("127.0.0.1", "localhost"));
+      const r = await initClickHouse(client, { ...names, brokers });
+      const named = (status: string) =>
+        r.steps.filter((s) => s.status === status).map((s) => s.name).sort();
+      assert.deepEqual(
+        named("replaced"),
+        [
+          "easy_consumer",
+          "easy_consumer_errors_mat_view",
+          "easy_consumer_mat_view",
+          "music_consumer",
+          "music_consumer_errors_mat_view",
+          "music_consumer_mat_view",
+        ].map((n) => p + n),
+      );
+      assert.deepEqual(named("exists"), [
+        `${p}easy_consumer_phys`,
+        `${p}kafka_errors`,
+        `${p}music_consumer_phys`,
+      ]);
+      assert.equal(
+        r.steps.find((s) => s.name === `${p}music_consumer`)?.why,
+        `kafka_broker_list '${names.brokers.join(",")}' → '${brokers.join(",")}'`,
+      );
+      const show = await client.query<{ statement: string }>(
+        `SHOW CREATE TABLE ${p}music_consumer`,
+      );
+      assert.equal(kafkaSettings(show.data[0]!.statement).kafka_broker_list, brokers.join(","));
+      assert.equal(await count(`${p}easy_consumer_phys`), 1);
+      const again = await initClickHouse(client, { ...names, brokers });
+      assert.deepEqual(again.steps.map((s) => s.status), Array(9).fill("exists"));
+      // Another topic is another stream: that table is left alone (the demo refuses it).
+      const other = await initClickHouse(client, {
+        ...names,
+        musicTopic: `${names.musicTopic}_other`,
+      });
+      assert.equal(other.steps.find((s) => s.name === `${p}music_consumer`)?.status, "exists");
+    } finally {
+      await dropAll(names);
+    }
+  },
+);
 
 Deno.test("clickhouse: init --prefix gives the tables their own groups", opts, async () => {
   const names = isolated();

@@ -10,6 +10,7 @@ import type { ClickHouseClient } from "./client.ts";
 import {
   checkTablePrefix,
   createdObject,
+  kafkaSettings,
   readSqlFile,
   renderSql,
   splitStatements,
@@ -122,7 +123,9 @@ export async function ingestStatements(opts: ResolvedIngestOptions): Promise<str
 
 /** What {@link initClickHouse} did to one object. */
 export interface InitStep extends SqlObject {
-  status: "created" | "exists" | "dropped";
+  status: "created" | "exists" | "dropped" | "replaced";
+  /** Why it was replaced: the Kafka settings that changed, or the replaced table it reads. */
+  why?: string;
 }
 
 /** Outcome of {@link initClickHouse}. */
@@ -139,9 +142,44 @@ async function existingTables(client: ClickHouseClient): Promise<Set<string>> {
 }
 
 /**
+ * Kafka tables of `statements` that exist with other settings (brokers,
+ * format) than the statements give, e.g. after `KAFKA_BROKERS` changed to list
+ * a cluster; by name, with what changed. A table that reads another topic or
+ * group is not among them: its MergeTree table holds another stream, which
+ * must not be mixed with this one (the demo refuses it, see `checkBinding`).
+ */
+async function staleKafkaTables(
+  client: ClickHouseClient,
+  statements: string[],
+): Promise<Map<string, string>> {
+  const r = await client.query<{ name: string; create_table_query: string }>(
+    "SELECT name, create_table_query FROM system.tables " +
+      "WHERE database = currentDatabase() AND engine = 'Kafka'",
+  );
+  const current = new Map(r.data.map((t) => [t.name, kafkaSettings(t.create_table_query)]));
+  const stale = new Map<string, string>();
+  for (const s of statements) {
+    const now = current.get(createdObject(s)?.name ?? "");
+    const want = kafkaSettings(s);
+    const sameStream = now?.kafka_topic_list === want.kafka_topic_list &&
+      now?.kafka_group_name === want.kafka_group_name;
+    if (!now || !sameStream) continue;
+    const changed = Object.entries(want)
+      .filter(([k, v]) => now[k] !== v)
+      .map(([k, v]) => `${k} '${now[k] ?? ""}' → '${v}'`);
+    if (changed.length > 0) stale.set(createdObject(s)!.name, changed.join(", "));
+  }
+  return stale;
+}
+
+/**
  * Creates the ingestion tables and views idempotently (`IF NOT EXISTS`). With
  * `drop`, first drops them (views before their sources, data included).
- * Reports, per object, whether it was created or already existed.
+ * A Kafka table of the same topic and group whose other settings (brokers)
+ * differ is replaced, with the views reading it:
+ * it holds no rows and its group's offsets live in Kafka, so ingestion resumes
+ * where it stood and the MergeTree tables keep their data.
+ * Reports, per object, whether it was created, replaced or already existed.
  *
  * @example
  * ```ts
@@ -159,11 +197,23 @@ export async function initClickHouse(
   const statements = await ingestStatements(opts);
   const steps: InitStep[] = [];
   if (options.drop) steps.push(...await dropObjects(client, statements));
+  const stale = await staleKafkaTables(client, statements);
+  const replaced = new Map<string, string>();
+  for (const [table, why] of stale) {
+    const from = new RegExp(`\\bFROM\\s+${table}\\b`, "i");
+    const objects = statements.filter((s) => createdObject(s)?.name === table || from.test(s));
+    for (const d of await dropObjects(client, objects)) {
+      replaced.set(d.name, d.name === table ? why : `reads ${table}`);
+    }
+  }
   const existing = await existingTables(client);
   for (const s of statements) {
     const obj = createdObject(s);
     await client.exec(s);
-    if (obj) steps.push({ ...obj, status: existing.has(obj.name) ? "exists" : "created" });
+    if (!obj) continue;
+    const why = replaced.get(obj.name);
+    if (why !== undefined) steps.push({ ...obj, status: "replaced", why });
+    else steps.push({ ...obj, status: existing.has(obj.name) ? "exists" : "created" });
   }
   return { version, steps };
 }
@@ -203,13 +253,14 @@ export async function dropClickHouse(
 export function describeInit(report: InitReport, url: string, brokers: string[]): string[] {
   const lines = [`ClickHouse ${report.version} at ${url}, Kafka ${brokers.join(",")}`];
   for (const s of report.steps) {
-    lines.push(`  ${s.status.padEnd(8)} ${s.kind.padEnd(5)} ${s.name}`);
+    const why = s.why ? ` (${s.why})` : "";
+    lines.push(`  ${s.status.padEnd(8)} ${s.kind.padEnd(5)} ${s.name}${why}`);
   }
   const count = (st: string) => report.steps.filter((s) => s.status === st).length;
-  const dropped = count("dropped");
+  const [dropped, replaced] = [count("dropped"), count("replaced")];
   lines.push(
     `${dropped ? `${dropped} dropped, ` : ""}${count("created")} created, ` +
-      `${count("exists")} already existed`,
+      `${replaced ? `${replaced} replaced, ` : ""}${count("exists")} already existed`,
   );
   return lines;
 }

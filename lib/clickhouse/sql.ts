@@ -93,3 +93,12 @@ export function clickhouseType(kind: ColumnKind): string {
       return "UUID";
   }
 }
+
+/** The `kafka_*` settings of a Kafka-engine table's `SHOW CREATE TABLE` text. */
+export function kafkaSettings(statement: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of statement.matchAll(/\b(kafka_[a-z_]+)\s*=\s*'((?:[^'\\]|\\.)*)'/g)) {
+    out[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import {
   checkTablePrefix,
   clickhouseType,
   createdObject,
+  kafkaSettings,
   readSqlFile,
   renderSql,
   splitStatements,
@@ -62,4 +63,20 @@ Deno.test("tables.sql declares the typed music columns with the types EVENT_COLU
     music.split(",").map((l) => l.trim().split(/\s+/)).map(([n, t]) => [n, t]),
   );
   for (const c of EVENT_COLUMNS) assert.equal(types.get(c.field), clickhouseType(c.kind), c.field);
+});
+
+Deno.test("kafkaSettings reads the settings of SHOW CREATE TABLE (18.16 and modern)", () => {
+  const v18 = "CREATE TABLE default.music_consumer ( message String) ENGINE = Kafka SETTINGS " +
+    "kafka_broker_list = '127.0.0.1:9092', kafka_topic_list = 'music_events', " +
+    "kafka_group_name = 'clickhouse-music', kafka_format = 'TabSeparated', " +
+    "kafka_row_delimiter = '\\n'";
+  const s = kafkaSettings(v18);
+  assert.equal(s.kafka_topic_list, "music_events");
+  assert.equal(s.kafka_group_name, "clickhouse-music");
+  assert.equal(s.kafka_row_delimiter, "n");
+  const modern =
+    "CREATE TABLE default.music_consumer\n(\n    `message` String\n)\nENGINE = Kafka\n" +
+    "SETTINGS kafka_broker_list = 'kafka:19092', kafka_topic_list = 'x.y-z', " +
+    "kafka_group_name = 'g', kafka_format = 'JSONAsString'";
+  assert.equal(kafkaSettings(modern).kafka_topic_list, "x.y-z");
 });

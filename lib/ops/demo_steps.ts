@@ -10,6 +10,7 @@ import type { Admin } from "kafkajs";
 import { onStopSignals } from "../core/process.ts";
 import { formatBytes, formatCount, formatElapsed, Progress, RateMeter } from "../core/progress.ts";
 import { type ClickHouseClient } from "../clickhouse/client.ts";
+import { kafkaSettings } from "../clickhouse/sql.ts";
 import {
   clickhouseGroups,
   INGEST_DEFAULTS,
@@ -30,15 +31,6 @@ import { defaultWorkers } from "../sink/run.ts";
 import { type TypeCount, typeCounts } from "./demo_compare.ts";
 import { DemoError, type DemoOptions } from "./demo_options.ts";
 import { type ClickHouseBinding, recreateCommand } from "./demo_summary.ts";
-
-/** The `kafka_*` settings of a Kafka-engine table's `SHOW CREATE TABLE` text. */
-export function kafkaSettings(statement: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of statement.matchAll(/\b(kafka_[a-z_]+)\s*=\s*'((?:[^'\\]|\\.)*)'/g)) {
-    out[m[1]!] = m[2]!.replace(/\\(.)/g, "$1");
-  }
-  return out;
-}
 
 /** What the demo's ClickHouse tables read: our topic, with the groups of the table prefix. */
 export function demoBinding(o: DemoOptions): ClickHouseBinding {
@@ -91,7 +83,8 @@ async function checkBinding(ch: ClickHouseClient, b: ClickHouseBinding): Promise
 
 function initSummary(r: InitReport): string {
   const n = (s: string) => r.steps.filter((x) => x.status === s).length;
-  return `  ClickHouse ${r.version}: ${n("created")} objects created, ${
+  const replaced = n("replaced") ? `, ${n("replaced")} replaced (Kafka settings changed)` : "";
+  return `  ClickHouse ${r.version}: ${n("created")} objects created${replaced}, ${
     n("exists")
   } already existed`;
 }

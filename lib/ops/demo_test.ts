@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { agreementLine, compareByType, renderComparison, typeCounts } from "./demo_compare.ts";
-import { kafkaSettings } from "./demo_steps.ts";
 import { nextCommands, recreateCommand } from "./demo_summary.ts";
 
 Deno.test("recreateCommand names the prefix and groups, never just the default tables", () => {
@@ -23,22 +22,6 @@ Deno.test("recreateCommand names the prefix and groups, never just the default t
     "deno task clickhouse:init --drop --music-topic demo-1 --prefix t1_ " +
       "--music-group clickhouse-music-t1 --easy-group clickhouse-easy-t1",
   );
-});
-
-Deno.test("kafkaSettings reads the settings of SHOW CREATE TABLE (18.16 and modern)", () => {
-  const v18 = "CREATE TABLE default.music_consumer ( message String) ENGINE = Kafka SETTINGS " +
-    "kafka_broker_list = '127.0.0.1:9092', kafka_topic_list = 'music_events', " +
-    "kafka_group_name = 'clickhouse-music', kafka_format = 'TabSeparated', " +
-    "kafka_row_delimiter = '\\n'";
-  const s = kafkaSettings(v18);
-  assert.equal(s.kafka_topic_list, "music_events");
-  assert.equal(s.kafka_group_name, "clickhouse-music");
-  assert.equal(s.kafka_row_delimiter, "n");
-  const modern =
-    "CREATE TABLE default.music_consumer\n(\n    `message` String\n)\nENGINE = Kafka\n" +
-    "SETTINGS kafka_broker_list = 'kafka:19092', kafka_topic_list = 'x.y-z', " +
-    "kafka_group_name = 'g', kafka_format = 'JSONAsString'";
-  assert.equal(kafkaSettings(modern).kafka_topic_list, "x.y-z");
 });
 
 Deno.test("compareByType agrees only when every type has the same count", () => {

@@ -14,7 +14,7 @@ import type { Config } from "../lib/core/env.ts";
 import { EventGenerator } from "../lib/events/generator.ts";
 import { ensureTopic } from "../lib/kafka/admin.ts";
 import { createKafka } from "../lib/kafka/client.ts";
-import { pidFile, type StackPaths } from "../lib/stack/processes.ts";
+import { alive, pidFile, type StackPaths } from "../lib/stack/processes.ts";
 import type { ServiceName } from "../lib/stack/services.ts";
 import { defaultPaths, down, up, upService } from "../lib/stack/stack.ts";
 import { deleteTestPrefix, ensureStack, ROOT, testConfig, uniqueName, waitFor } from "./helpers.ts";
@@ -134,6 +134,8 @@ async function killNode(paths: StackPaths, id: number): Promise<ServiceName> {
   const name: ServiceName = `kafka-${id}`;
   const pid = Number((await Deno.readTextFile(pidFile(paths, name))).trim());
   Deno.kill(pid, "SIGKILL");
+  // Gone before anyone starts the node again (a dying pid would look like a failed start).
+  await waitFor(async () => !(await alive(pid)), 10_000);
   say(`SIGKILLed ${name} (pid ${pid})`);
   return name;
 }

@@ -5,6 +5,8 @@
  * @module
  */
 import type { Admin } from "kafkajs";
+import { sleep } from "../core/process.ts";
+import { connectionFailure } from "./client.ts";
 
 /**
  * How a topic of ours is replicated in a cluster of `brokers`: three copies at
@@ -25,7 +27,9 @@ export function topicReplication(
  * Creates `topic` with `partitions` partitions unless it exists, replicated as
  * {@link topicReplication} says for the brokers in the cluster's metadata.
  * Returns whether it was created and its partition count. Safe to call
- * concurrently.
+ * concurrently. A broker that dies meanwhile (a node of a cluster) is ridden
+ * out: once the cluster has answered, a lost connection is retried for up to
+ * 30 s; a cluster that does not answer at all fails at once.
  *
  * @example
  * ```ts
@@ -38,11 +42,32 @@ export async function ensureTopic(
   topic: string,
   partitions: number,
 ): Promise<{ created: boolean; partitions: number }> {
-  const { brokers } = await admin.describeCluster();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let answered = false;
+    try {
+      const { brokers } = await admin.describeCluster();
+      answered = true;
+      return await createTopic(admin, topic, partitions, brokers.length);
+    } catch (e) {
+      // kafkajs gives up on createTopics when the broker it asks dies; creating again is harmless.
+      if (!answered || connectionFailure(e) === undefined || Date.now() > deadline) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+/** One attempt of {@link ensureTopic} on a cluster of `brokers`. */
+async function createTopic(
+  admin: Admin,
+  topic: string,
+  partitions: number,
+  brokers: number,
+): Promise<{ created: boolean; partitions: number }> {
   let created: boolean;
   try {
     created = await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, ...topicReplication(brokers.length) }],
+      topics: [{ topic, numPartitions: partitions, ...topicReplication(brokers) }],
       waitForLeaders: true,
     });
   } catch (e) {

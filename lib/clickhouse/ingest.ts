@@ -159,7 +159,8 @@ async function staleKafkaTables(
   const current = new Map(r.data.map((t) => [t.name, kafkaSettings(t.create_table_query)]));
   const stale = new Map<string, string>();
   for (const s of statements) {
-    const now = current.get(createdObject(s)?.name ?? "");
+    const name = createdObject(s)?.name ?? "";
+    const now = current.get(name);
     const want = kafkaSettings(s);
     const sameStream = now?.kafka_topic_list === want.kafka_topic_list &&
       now?.kafka_group_name === want.kafka_group_name;
@@ -167,7 +168,7 @@ async function staleKafkaTables(
     const changed = Object.entries(want)
       .filter(([k, v]) => now[k] !== v)
       .map(([k, v]) => `${k} '${now[k] ?? ""}' → '${v}'`);
-    if (changed.length > 0) stale.set(createdObject(s)!.name, changed.join(", "));
+    if (changed.length > 0) stale.set(name, changed.join(", "));
   }
   return stale;
 }

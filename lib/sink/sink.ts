@@ -208,7 +208,7 @@ export class SinkCore {
 
   async #onBatch(batch: InputBatch, { resolveOffset, heartbeat }: BatchControl): Promise<void> {
     const partition = batch.partition;
-    if (this.#heard.has(partition)) this.#heard.set(partition, Date.now());
+    this.#heardFrom(partition);
     if (this.#stopping || batch.messages.length === 0) return;
     const epoch = this.#epoch;
     await this.#buffers.withLock(partition, async () => {
@@ -248,7 +248,7 @@ export class SinkCore {
         return void (st.queue[0] ?? st.storing).then(check, check);
       }
       this.#paused.delete(partition);
-      if (this.#heard.has(partition)) this.#heard.set(partition, Date.now());
+      this.#heardFrom(partition);
       if (!this.#stopping) this.#group.resumePartition(partition);
     };
     (st.queue[0] ?? st.storing).then(check);
@@ -395,6 +395,11 @@ export class SinkCore {
     }
   }
 
+  /** Notes that an assigned partition was heard from (a batch, a resume, or a check that found nothing waiting). */
+  #heardFrom(partition: number): void {
+    if (this.#heard.has(partition)) this.#heard.set(partition, Date.now());
+  }
+
   /**
    * kafkajs can stop fetching a partition without reporting any error
    * (kafkajs#659, #1732): an assigned partition that is not held back and
@@ -415,7 +420,7 @@ export class SinkCore {
       .catch(() => undefined) // the cluster cannot answer now: asked again after another stallMs
       .then((reason) => {
         if (epoch !== this.#epoch || this.#stopping) return;
-        for (const p of quiet) this.#heard.set(p, Date.now());
+        quiet.forEach((p) => this.#heardFrom(p));
         if (reason) this.#group.rewind(new Error(reason));
       })
       .finally(() => this.#checkingStall = false);

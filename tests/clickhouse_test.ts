@@ -341,6 +341,140 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "clickhouse: a message read twice (offsets not committed) is one row for queries, status and the demo",
+  opts,
+  async () => {
+    const names = isolated();
+    const p = names.prefix;
+    const N = 300;
+    const kafka = createKafka({ brokers: config.kafkaBrokers });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ idempotent: true });
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [{ topic: names.musicTopic, numPartitions: 3 }, { topic: names.easyTopic }],
+        waitForLeaders: true,
+      });
+      await initClickHouse(client, names);
+      const gen = new EventGenerator({ seed: 9, users: 50, tracks: 200 });
+      await producer.connect();
+      await producer.send({
+        topic: names.musicTopic,
+        messages: Array.from({ length: N }, () => ({
+          value: new TextDecoder().decode(encodeEvent(gen.next())),
+        })),
+      });
+      assert.equal(await waitForCount(`${p}music_consumer_phys`, N), N);
+      await settled(admin, names.musicGroup!, names.musicTopic);
+      // What a failed commit does: the group's offsets go back and ClickHouse reads it all again.
+      await client.exec(`DROP TABLE ${p}music_consumer_mat_view`);
+      await client.exec(`DROP TABLE ${p}music_consumer_errors_mat_view`);
+      await client.exec(`DROP TABLE ${p}music_consumer`);
+      assert.ok(
+        await waitFor(async () => {
+          try {
+            await admin.resetOffsets({
+              groupId: names.musicGroup!,
+              topic: names.musicTopic,
+              earliest: true,
+            });
+            return true;
+          } catch {
+            return false; // the dropped consumer is still a member until its session ends
+          }
+        }, 30_000),
+        "the group's offsets could not be reset",
+      );
+      await initClickHouse(client, names);
+      assert.equal(await waitForCount(`${p}music_consumer_phys`, 2 * N), 2 * N, "read twice");
+      await settled(admin, names.musicGroup!, names.musicTopic);
+      const final = await client.query<{ n: number }>(
+        `SELECT count() AS n FROM ${p}music_consumer_phys SETTINGS final = 1`,
+      );
+      assert.equal(Number(final.data[0]!.n), N);
+      const byType = await runQuery(
+        client,
+        (await listQueries()).find((q) => q.name === "by-type")!,
+        p,
+      );
+      assert.equal(byType.data.reduce((sum, r) => sum + Number(r.cnt), 0), N, "by-type");
+      const status = await runTask("status", ["--format", "json", "--clickhouse-prefix", p]);
+      const tables = JSON.parse(status.stdout).clickhouse.tables as {
+        table: string;
+        rows: number;
+      }[];
+      assert.equal(tables.find((t) => t.table === `${p}music_consumer_phys`)?.rows, N, "status");
+    } finally {
+      await producer.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await dropAll(names);
+    }
+  },
+);
+
+Deno.test(
+  "clickhouse: init rebuilds a music_consumer_phys of the older layout, keeping every row",
+  opts,
+  async () => {
+    const names = isolated();
+    const p = names.prefix;
+    try {
+      // The layout before kafka_partition/kafka_offset, with two identical rows.
+      await client.exec(
+        `CREATE TABLE ${p}music_consumer_phys (event_param String, event_timestamp String,
+         uuid UUID DEFAULT generateUUIDv4(), event_type_id Int32, event_type String, user_id UUID,
+         platform_token String, ipv4 String, country String, uuid_track UUID, ts Int64,
+         ts_ms Int64, event_time DateTime, ingested_at DateTime DEFAULT now())
+         ENGINE = MergeTree() PARTITION BY toYYYYMM(event_time)
+         ORDER BY (event_type_id, event_time, user_id)`,
+      );
+      await client.exec(
+        `INSERT INTO ${p}music_consumer_phys (event_type_id, event_time, country) VALUES
+         (1, '2026-11-26 10:00:00', 'NL'), (1, '2026-11-26 10:00:00', 'NL'),
+         (2, '2026-11-26 10:00:01', 'DE')`,
+      );
+      const r = await initClickHouse(client, names);
+      const phys = r.steps.find((s) => s.name === `${p}music_consumer_phys`);
+      assert.equal(phys?.status, "replaced");
+      assert.match(
+        phys?.why ?? "",
+        /^engine MergeTree → ReplacingMergeTree, order by .*; 3 rows kept$/,
+      );
+      const t = await client.query<{ engine: string }>(
+        `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = '${p}music_consumer_phys'`,
+      );
+      assert.equal(t.data[0]?.engine, "ReplacingMergeTree");
+      const rows = await client.query<{ n: number; offsets: number; partition: number }>(
+        `SELECT count() AS n, uniqExact(kafka_offset) AS offsets, max(kafka_partition) AS partition
+         FROM ${p}music_consumer_phys SETTINGS final = 1`,
+      );
+      assert.deepEqual(
+        [rows.data[0]].map((x) => [Number(x!.n), Number(x!.offsets), Number(x!.partition)]),
+        [[3, 3, -1]],
+        "old rows stay apart, even identical ones",
+      );
+      assert.equal(
+        r.steps.find((s) => s.name === `${p}music_consumer_mat_view`)?.status,
+        "created",
+      );
+      const again = await initClickHouse(client, names);
+      assert.deepEqual(again.steps.map((s) => s.status), Array(9).fill("exists"));
+      assert.equal(
+        await client.query<{ n: number }>(
+          `SELECT count() AS n FROM ${p}music_consumer_phys_outdated`,
+        )
+          .then(() => "left", () => "gone"),
+        "gone",
+        "the old table is dropped",
+      );
+    } finally {
+      await dropAll(names);
+    }
+  },
+);
+
 Deno.test("clickhouse: init --prefix gives the tables their own groups", opts, async () => {
   const names = isolated();
   try {

@@ -1,9 +1,12 @@
 /**
  * A real three-node Kafka cluster (KRaft, `KAFKA_NODES=3`) of the test's own,
  * on free ports with its own state directory, beside the shared S3 and
- * ClickHouse: topics are replicated, and the producer and the sink ride
- * through a broker killed with SIGKILL, exactly once.
+ * ClickHouse: topics are replicated, and the producer, the sink and
+ * ClickHouse's Kafka engine ride through a broker killed with SIGKILL,
+ * exactly once.
  */
+import { ClickHouseClient } from "../lib/clickhouse/client.ts";
+import { clickhouseGroups, dropClickHouse, initClickHouse } from "../lib/clickhouse/ingest.ts";
 import { taskCommand } from "../lib/core/process.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { type Admin, ConfigResourceTypes } from "kafkajs";
@@ -84,6 +87,17 @@ async function orElse<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
 async function leaderOf(admin: Admin, topic: string, partition: number): Promise<number> {
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   return meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader ?? -1;
+}
+
+/**
+ * Node id of `group`'s coordinator: the leader of its `__consumer_offsets`
+ * partition, Java's `abs(group.hashCode()) % partitions` (10 here, see
+ * lib/stack/kafka_config.ts).
+ */
+async function coordinatorOf(admin: Admin, group: string): Promise<number> {
+  let h = 0;
+  for (const c of group) h = (Math.imul(31, h) + c.charCodeAt(0)) | 0;
+  return await leaderOf(admin, "__consumer_offsets", (h === -(2 ** 31) ? 0 : Math.abs(h)) % 10);
 }
 
 /** Records in the topic (no transactions here, so high − low counts records). */
@@ -171,7 +185,7 @@ function tally(items: string[]): Map<string, number> {
   return m;
 }
 
-Deno.test("cluster: three KRaft nodes; replicated topics; producer and sink ride through a SIGKILLed broker, exactly once", async (t) => {
+Deno.test("cluster: three KRaft nodes; replicated topics; producer, sink and ClickHouse ride through a SIGKILLed broker, exactly once", async (t) => {
   const first = freeFirstPort();
   const brokers = [0, 1, 2].map((i) => `127.0.0.1:${first + 2 * i}`);
   const cfg: Config = { ...testConfig(), kafkaBrokers: brokers, kafkaNodes: 3 };
@@ -331,6 +345,75 @@ Deno.test("cluster: three KRaft nodes; replicated topics; producer and sink ride
           assert(expected.length > 0);
         } finally {
           await deleteTestPrefix(topic);
+        }
+      },
+    );
+
+    await t.step(
+      "ClickHouse ingests through the death of its group's coordinator: each event counted once",
+      async () => {
+        const topic = uniqueName("cluster-ch");
+        const prefix = `${topic.replace(/\W/g, "_")}_`;
+        const names = { brokers, musicTopic: topic, easyTopic: `${topic}-easy`, prefix };
+        const { musicGroup } = clickhouseGroups(prefix);
+        const ch = new ClickHouseClient(cfg.clickhouse);
+        // final = 1: rows of the same message count once, as in our queries.
+        const rows = async (final = 1) =>
+          Number(
+            (await ch.query<{ n: number }>(
+              `SELECT count() AS n FROM ${prefix}music_consumer_phys SETTINGS final = ${final}`,
+            )).data[0]!.n,
+          );
+        try {
+          await ensureTopic(admin, topic, 3);
+          await ensureTopic(admin, names.easyTopic, 1);
+          await initClickHouse(ch, names);
+          const producer = await spawnTask("produce", [
+            "--topic",
+            topic,
+            "--count",
+            "30000",
+            "--rate",
+            "1500",
+            "--seed",
+            "5",
+          ], brokers);
+          // ClickHouse is ingesting: a block is stored and more are on the way.
+          assert(
+            await waitFor(async () => (await rows()) > 0, 180_000),
+            "ClickHouse inserted nothing within 180 s",
+          );
+          const node = await killNode(paths, await coordinatorOf(admin, musicGroup));
+          await upService(paths, cfg, node, { timeoutSec: 300, say });
+          const produced = await finish(producer, 600_000);
+          assertEquals(produced.code, 0, produced.stderr);
+          assert(
+            await waitFor(
+              () =>
+                orElse(
+                  () =>
+                    withFreshAdmin(
+                      brokers,
+                      async (a) => await groupLag(a, musicGroup, topic) === 0,
+                    ),
+                  false,
+                ),
+              300_000,
+            ),
+            `ClickHouse's group ${musicGroup} did not commit the whole topic within 300 s`,
+          );
+          // Every offset is committed, so nothing more will arrive: the count is final.
+          const [held, stored, raw] = [
+            await topicRecords(admin, topic),
+            await rows(),
+            await rows(0),
+          ];
+          say(
+            `the topic holds ${held} records; ClickHouse ${stored} (${raw} stored, duplicates included)`,
+          );
+          assertEquals(stored, held, "ClickHouse lost a message or counted one twice");
+        } finally {
+          await dropClickHouse(ch, names);
         }
       },
     );

@@ -13,9 +13,11 @@ import {
   kafkaSettings,
   readSqlFile,
   renderSql,
+  sortingKey,
   splitStatements,
   type SqlObject,
   sqlString,
+  tableLayout,
 } from "./sql.ts";
 
 /** Names and Kafka settings of the ingestion objects; defaults from the seed. */
@@ -174,12 +176,94 @@ async function staleKafkaTables(
 }
 
 /**
+ * MergeTree tables of `statements` that exist with another engine or sorting
+ * key than the statements give (made by an older version); by name, with what
+ * changed.
+ */
+async function outdatedTables(
+  client: ClickHouseClient,
+  statements: string[],
+): Promise<Map<string, string>> {
+  const r = await client.query<{ name: string; engine: string; sorting_key: string }>(
+    "SELECT name, engine, sorting_key FROM system.tables WHERE database = currentDatabase()",
+  );
+  const current = new Map(r.data.map((t) => [t.name, t]));
+  const outdated = new Map<string, string>();
+  for (const s of statements) {
+    const name = createdObject(s)?.name ?? "";
+    const [now, want] = [current.get(name), tableLayout(s)];
+    if (!now || !want) continue;
+    const changed = [
+      now.engine === want.engine ? "" : `engine ${now.engine} → ${want.engine}`,
+      sortingKey(now.sorting_key) === want.sortingKey
+        ? ""
+        : `order by (${now.sorting_key}) → (${want.sortingKey})`,
+    ].filter((c) => c !== "");
+    if (changed.length > 0) outdated.set(name, changed.join(", "));
+  }
+  return outdated;
+}
+
+/**
+ * Values for columns an outdated table lacks, in its rows' copy: partition -1
+ * and a row number as offset keep every old row apart (tables.sql says why).
+ */
+const UPGRADE_VALUES: Record<string, string> = {
+  kafka_partition: "-1",
+  kafka_offset: "toInt64(rowNumberInAllBlocks())",
+};
+
+/**
+ * Rebuilds `table` as `statement` creates it, keeping its rows: a new table
+ * is filled from the old one, checked to hold as many rows, and takes its
+ * name; the old one is dropped. Whatever writes into `table` must be stopped
+ * first. Returns the rows kept.
+ */
+async function upgradeTable(
+  client: ClickHouseClient,
+  statement: string,
+  table: string,
+): Promise<number> {
+  const [fresh, old] = [`${table}_upgrade`, `${table}_outdated`];
+  // Left over by an upgrade that was interrupted before the rename: the old table is intact.
+  await client.exec(`DROP TABLE IF EXISTS ${fresh}`);
+  await client.exec(statement.replace(new RegExp(`\\b${table}\\b`), fresh));
+  const columns = async (t: string) =>
+    (await client.query<{ name: string }>(
+      `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${
+        sqlString(t)
+      } ORDER BY position`,
+    )).data.map((c) => c.name);
+  const had = new Set(await columns(table));
+  const copied = (await columns(fresh)).filter((c) => had.has(c) || c in UPGRADE_VALUES);
+  await client.exec(
+    `INSERT INTO ${fresh} (${copied.join(", ")}) SELECT ${
+      copied.map((c) => had.has(c) ? c : `${UPGRADE_VALUES[c]} AS ${c}`).join(", ")
+    } FROM ${table}`,
+  );
+  const rows = async (t: string) =>
+    Number((await client.query<{ n: number }>(`SELECT count() AS n FROM ${t}`)).data[0]!.n);
+  const [before, after] = [await rows(table), await rows(fresh)];
+  if (before !== after) {
+    await client.exec(`DROP TABLE ${fresh}`);
+    throw new Error(`upgrading ${table}: copied ${after} of its ${before} rows; it is unchanged`);
+  }
+  await client.exec(`RENAME TABLE ${table} TO ${old}, ${fresh} TO ${table}`);
+  await client.exec(`DROP TABLE ${old}`);
+  return before;
+}
+
+/**
  * Creates the ingestion tables and views idempotently (`IF NOT EXISTS`). With
  * `drop`, first drops them (views before their sources, data included).
  * A Kafka table of the same topic and group whose other settings (brokers)
  * differ is replaced, with the views reading it:
  * it holds no rows and its group's offsets live in Kafka, so ingestion resumes
  * where it stood and the MergeTree tables keep their data.
+ * A MergeTree table made by an older version (another engine or sorting key)
+ * is rebuilt with its rows while the views writing into it are dropped and
+ * recreated (ingestion pauses, nothing is lost: offsets are committed only
+ * after a block is stored).
  * Reports, per object, whether it was created, replaced or already existed.
  *
  * @example
@@ -206,6 +290,15 @@ export async function initClickHouse(
     for (const d of await dropObjects(client, objects)) {
       replaced.set(d.name, d.name === table ? why : `reads ${table}`);
     }
+  }
+  for (const [table, why] of await outdatedTables(client, statements)) {
+    const into = new RegExp(`\\bTO\\s+${table}\\b`, "i");
+    for (const d of await dropObjects(client, statements.filter((s) => into.test(s)))) {
+      replaced.set(d.name, `writes into ${table}`);
+    }
+    const statement = statements.find((s) => createdObject(s)?.name === table)!;
+    const rows = await upgradeTable(client, statement, table);
+    replaced.set(table, `${why}; ${rows} rows kept`);
   }
   const existing = await existingTables(client);
   for (const s of statements) {

@@ -102,3 +102,29 @@ export function kafkaSettings(statement: string): Record<string, string> {
   }
   return out;
 }
+
+/** Engine and sorting key of a MergeTree-family table. */
+export interface TableLayout {
+  engine: string;
+  /** Columns of `ORDER BY`, as `system.tables.sorting_key` shows them: `a, b`. */
+  sortingKey: string;
+}
+
+/**
+ * The layout a `CREATE TABLE` statement gives a MergeTree-family table, or
+ * undefined for another engine. Pure.
+ */
+export function tableLayout(statement: string): TableLayout | undefined {
+  const engine = /\bENGINE\s*=\s*(\w*MergeTree)\b/i.exec(statement)?.[1];
+  const order = /\bORDER\s+BY\s+(\([^)]*\)|[\w.]+)/i.exec(statement)?.[1];
+  if (engine === undefined || order === undefined) return undefined;
+  return { engine, sortingKey: sortingKey(order) };
+}
+
+/**
+ * A sorting key as `a, b`, from `ORDER BY` text or `system.tables.sorting_key`
+ * (which shows a one-column key in parentheses: `(uuid)`). Pure.
+ */
+export function sortingKey(text: string): string {
+  return text.trim().replace(/^\((.*)\)$/s, "$1").split(",").map((c) => c.trim()).join(", ");
+}

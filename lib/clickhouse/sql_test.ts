@@ -7,8 +7,10 @@ import {
   kafkaSettings,
   readSqlFile,
   renderSql,
+  sortingKey,
   splitStatements,
   sqlString,
+  tableLayout,
 } from "./sql.ts";
 
 Deno.test("sqlString escapes quotes and backslashes", () => {
@@ -79,4 +81,34 @@ Deno.test("kafkaSettings reads the settings of SHOW CREATE TABLE (18.16 and mode
     "SETTINGS kafka_broker_list = 'kafka:19092', kafka_topic_list = 'x.y-z', " +
     "kafka_group_name = 'g', kafka_format = 'JSONAsString'";
   assert.equal(kafkaSettings(modern).kafka_topic_list, "x.y-z");
+});
+
+Deno.test("tableLayout reads engine and sorting key as system.tables shows them", async () => {
+  const statements = [
+    ...splitStatements(await readSqlFile("tables.sql")),
+    ...splitStatements(await readSqlFile("ingest.sql")),
+  ];
+  const layout = (name: string) =>
+    tableLayout(statements.find((s) => s.includes(`EXISTS {{prefix}}${name} (`))!);
+  assert.deepEqual(layout("music_consumer_phys"), {
+    engine: "ReplacingMergeTree",
+    sortingKey: "event_type_id, event_time, user_id, kafka_partition, kafka_offset",
+  });
+  assert.deepEqual(layout("easy_consumer_phys"), { engine: "MergeTree", sortingKey: "uuid" });
+  assert.deepEqual(layout("kafka_errors"), {
+    engine: "MergeTree",
+    sortingKey: "topic, partition, offset",
+  });
+  assert.equal(layout("music_consumer"), undefined, "a Kafka table has none");
+  assert.deepEqual(tableLayout("CREATE TABLE t (a Int8) ENGINE = MergeTree ORDER BY a"), {
+    engine: "MergeTree",
+    sortingKey: "a",
+  });
+});
+
+Deno.test("sortingKey reads ORDER BY text and system.tables' form alike", () => {
+  assert.equal(sortingKey("(uuid)"), "uuid");
+  assert.equal(sortingKey("uuid"), "uuid");
+  assert.equal(sortingKey("(a,  b)"), "a, b");
+  assert.equal(sortingKey("a, b"), "a, b");
 });

@@ -26,7 +26,10 @@ export async function readClickHouse(cfg: Config, prefix: string): Promise<Click
   const existing = new Set(found.data.map((r) => r.name));
   const tables = await Promise.all(names.map(async (table): Promise<TableCount> => {
     if (!existing.has(table)) return { table, rows: null };
-    const r = await client.query<{ n: number }>(`SELECT count() AS n FROM ${table}`);
+    // final: a message stored twice (see sql/clickhouse/tables.sql) counts once.
+    const r = await client.query<{ n: number }>(
+      `SELECT count() AS n FROM ${table} SETTINGS final = 1`,
+    );
     return { table, rows: Number(r.data[0]?.n ?? 0) };
   }));
   return { version, tables };

@@ -66,7 +66,9 @@ AS SELECT
     JSONExtractInt(event_timestamp, 'ts_ms') AS ts_ms,
     toDateTime(ts) AS event_time,
     generateUUIDv4() AS uuid,
-    now() AS ingested_at
+    now() AS ingested_at,
+    toInt32(_partition) AS kafka_partition,
+    toInt64(_offset) AS kafka_offset
 FROM {{prefix}}music_consumer
 WHERE length(_error) = 0;
 

@@ -4,3 +4,4 @@ FROM {{prefix}}music_consumer_phys
 WHERE event_type_id = 1
 ORDER BY ts_ms DESC, user_id
 LIMIT 20
+SETTINGS final = 1

@@ -43,6 +43,8 @@ interface User {
   paused: boolean;
   /** In a backfill session right now. */
   active: boolean;
+  /** Time of the user's last event (epoch ms), -1 before the first. */
+  lastMs: number;
 }
 
 /** A user's listening session during a backfill: whose, and how many events are left. */
@@ -119,6 +121,7 @@ export class EventGenerator {
       track: -1,
       paused: false,
       active: false,
+      lastMs: -1,
     }));
     this.#tracks = Array.from({ length: tracks }, () => faker.string.uuid());
     this.#trackPick = zipfPicker(tracks);
@@ -165,8 +168,14 @@ export class EventGenerator {
     return id;
   }
 
-  /** Applies action `id` to `user`'s state and builds the event at `ts_ms`. */
-  #event(user: User, id: EventTypeId, ts_ms: number): MusicEvent {
+  /**
+   * Applies action `id` to `user`'s state and builds the event at `ts_ms`, or
+   * 1 ms after the user's last event if that is later: one person does one
+   * thing per millisecond at most, so no two events are ever identical.
+   */
+  #event(user: User, id: EventTypeId, at: number): MusicEvent {
+    const ts_ms = Math.max(at, user.lastMs + 1);
+    user.lastMs = ts_ms;
     if (id === 1) {
       user.track = this.#trackPick(this.#rand());
       user.paused = false;

@@ -36,6 +36,25 @@ Deno.test("ts is floor(ts_ms / 1000) of the clock", () => {
   assert.deepEqual(b, { ts: 1_700_000_001, ts_ms: 1_700_000_001_000 });
 });
 
+Deno.test("no two events are identical: a user's events are at least 1 ms apart", () => {
+  // A frozen clock and few users: without the rule, equal events would be common.
+  const g = new EventGenerator({ seed: 4, users: 5, tracks: 3, now: () => 1_700_000_000_000 });
+  const events = Array.from({ length: 3000 }, () => g.next());
+  assert.equal(new Set(events.map(eventJson)).size, events.length);
+  const last = new Map<string, number>();
+  for (const e of events) {
+    const { user_id } = e.event_param;
+    const { ts_ms, ts } = e.event_timestamp;
+    assert.ok(ts_ms > (last.get(user_id) ?? -1), "strictly later than the user's last");
+    assert.equal(ts, Math.floor(ts_ms / 1000));
+    last.set(user_id, ts_ms);
+  }
+  // With a clock that moves, events keep the clock's time.
+  let t = 1_700_000_000_000;
+  const live = new EventGenerator({ seed: 4, users: 1000, now: () => (t += 10) });
+  for (let i = 0; i < 100; i++) assert.equal(live.next().event_timestamp.ts_ms, t);
+});
+
 Deno.test("the same seed gives the same events; another seed differs", () => {
   const now = () => 1_700_000_000_000;
   const run = (seed: number) => {

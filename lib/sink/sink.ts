@@ -169,6 +169,12 @@ export class SinkCore {
   #handlers(): InputHandlers {
     const newEpoch = () => {
       this.#epoch++;
+      // Buffered records will be fetched again: they are lag until the partition's next batch.
+      for (const [p, st] of this.#buffers.entries()) {
+        if (st.records.count > 0) {
+          this.stats.lag.set(p, (this.stats.lag.get(p) ?? 0) + st.records.count);
+        }
+      }
       this.#buffers.clear();
       this.#heard.clear();
       this.#plans = undefined;
@@ -181,6 +187,10 @@ export class SinkCore {
       onRevoke: newEpoch,
       onJoin: (partitions) => {
         newEpoch();
+        // A partition another member took is no longer ours to report.
+        for (const p of this.stats.lag.keys()) {
+          if (!partitions.includes(p)) this.stats.lag.delete(p);
+        }
         const now = Date.now();
         for (const p of partitions) this.#heard.set(p, now);
         const plans = this.#group.committed();

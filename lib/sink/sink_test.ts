@@ -165,6 +165,25 @@ Deno.test("SinkCore replays a recorded plan: cuts exactly at its end, commits no
   ]);
 });
 
+Deno.test("lag: buffered records dropped by a rejoin count as lag again; a partition taken away is not reported", async () => {
+  const log: string[] = [];
+  const f = fakes(log);
+  const sink = new SinkCore(f, options(log, { maxRecords: 100 }));
+  await sink.start();
+  f.handlers().onJoin([0, 1]);
+  const messages = [0, 1, 2].map((o) => message(o, encodeEvent(event(T0 + o))));
+  const ok = { resolveOffset: () => {}, heartbeat: () => Promise.resolve() };
+  await f.handlers().onBatch(batch(0, messages, 5n), ok);
+  await f.handlers().onBatch(batch(1, messages.slice(0, 1), 1n), ok);
+  assertEquals([sink.stats.lag.get(0), sink.stats.lag.get(1)], [2, 0]);
+  // The consumer restarts (a broker died): the 3 buffered records of partition 0 are fetched
+  // again, so 5 are waiting, not 2; partition 1 went to another sink.
+  f.handlers().onRevoke();
+  f.handlers().onJoin([0]);
+  assertEquals([...sink.stats.lag], [[0, 5]]);
+  await sink.stop();
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const control = { resolveOffset: () => {}, heartbeat: () => Promise.resolve() };
 const events = (from: number, to: number) =>

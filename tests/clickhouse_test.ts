@@ -11,7 +11,13 @@ import { encodeEvent } from "../lib/events/codec.ts";
 import { EventGenerator } from "../lib/events/generator.ts";
 import { EVENT_COLUMNS } from "../lib/events/schema.ts";
 import { ClickHouseClient } from "../lib/clickhouse/client.ts";
-import { dropClickHouse, type IngestOptions, initClickHouse } from "../lib/clickhouse/ingest.ts";
+import {
+  dropClickHouse,
+  type IngestOptions,
+  ingestStatements,
+  initClickHouse,
+  resolveIngestOptions,
+} from "../lib/clickhouse/ingest.ts";
 import { listQueries, runQuery } from "../lib/clickhouse/queries.ts";
 import { clickhouseType } from "../lib/clickhouse/sql.ts";
 import { defaultPaths, down, upService } from "../lib/stack/stack.ts";
@@ -358,6 +364,8 @@ Deno.test(
         waitForLeaders: true,
       });
       await initClickHouse(client, names);
+      // Merges would drop the second copies early, and the raw count below would never reach 2N.
+      await client.exec(`SYSTEM STOP MERGES ${p}music_consumer_phys`);
       const gen = new EventGenerator({ seed: 9, users: 50, tracks: 200 });
       await producer.connect();
       await producer.send({
@@ -415,13 +423,25 @@ Deno.test(
 );
 
 Deno.test(
-  "clickhouse: init rebuilds a music_consumer_phys of the older layout, keeping every row",
+  "clickhouse: init rebuilds a music_consumer_phys of the older layout, keeping every row; ingestion resumes",
   opts,
   async () => {
     const names = isolated();
     const p = names.prefix;
+    const kafka = createKafka({ brokers: config.kafkaBrokers });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ idempotent: true });
+    await admin.connect();
     try {
-      // The layout before kafka_partition/kafka_offset, with two identical rows.
+      await admin.createTopics({
+        topics: [{ topic: names.musicTopic, numPartitions: 3 }, { topic: names.easyTopic }],
+        waitForLeaders: true,
+      });
+      // What an earlier version made: the MergeTree without kafka_partition/kafka_offset, fed
+      // by a view without them; two of its rows are identical.
+      await initClickHouse(client, names);
+      await client.exec(`DROP TABLE ${p}music_consumer_mat_view`);
+      await client.exec(`DROP TABLE ${p}music_consumer_phys`);
       await client.exec(
         `CREATE TABLE ${p}music_consumer_phys (event_param String, event_timestamp String,
          uuid UUID DEFAULT generateUUIDv4(), event_type_id Int32, event_type String, user_id UUID,
@@ -430,46 +450,75 @@ Deno.test(
          ENGINE = MergeTree() PARTITION BY toYYYYMM(event_time)
          ORDER BY (event_type_id, event_time, user_id)`,
       );
+      const view = (await ingestStatements(resolveIngestOptions(names)))
+        .find((s) => s.includes(`VIEW IF NOT EXISTS ${p}music_consumer_mat_view`))!;
+      const oldView = view.replace(
+        /,\s*toInt32\(_partition\) AS kafka_partition,\s*toInt64\(_offset\) AS kafka_offset/,
+        "",
+      );
+      assert.ok(!oldView.includes("kafka_offset"), oldView);
+      await client.exec(oldView);
       await client.exec(
         `INSERT INTO ${p}music_consumer_phys (event_type_id, event_time, country) VALUES
          (1, '2026-11-26 10:00:00', 'NL'), (1, '2026-11-26 10:00:00', 'NL'),
          (2, '2026-11-26 10:00:01', 'DE')`,
       );
+
       const r = await initClickHouse(client, names);
-      const phys = r.steps.find((s) => s.name === `${p}music_consumer_phys`);
-      assert.equal(phys?.status, "replaced");
+      const named = (status: string) =>
+        r.steps.filter((s) => s.status === status).map((s) => s.name).sort();
+      assert.deepEqual(
+        named("replaced"),
+        [
+          "music_consumer",
+          "music_consumer_errors_mat_view",
+          "music_consumer_mat_view",
+          "music_consumer_phys",
+        ].map((n) => p + n),
+        "the table, and its Kafka table with both views (paused while the rows were copied)",
+      );
       assert.match(
-        phys?.why ?? "",
+        r.steps.find((s) => s.name === `${p}music_consumer_phys`)?.why ?? "",
         /^engine MergeTree → ReplacingMergeTree, order by .*; 3 rows kept$/,
       );
-      const t = await client.query<{ engine: string }>(
-        `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = '${p}music_consumer_phys'`,
+      // The copy's table is gone (it was exchanged with the old one, then dropped).
+      const tables = await client.query<{ name: string; engine: string }>(
+        `SELECT name, engine FROM system.tables WHERE database = currentDatabase()
+         AND name LIKE '${p}music_consumer_phys%'`,
       );
-      assert.equal(t.data[0]?.engine, "ReplacingMergeTree");
-      const rows = await client.query<{ n: number; offsets: number; partition: number }>(
+      assert.deepEqual(tables.data, [{
+        name: `${p}music_consumer_phys`,
+        engine: "ReplacingMergeTree",
+      }]);
+      const old = await client.query<{ n: number; offsets: number; partition: number }>(
         `SELECT count() AS n, uniqExact(kafka_offset) AS offsets, max(kafka_partition) AS partition
          FROM ${p}music_consumer_phys SETTINGS final = 1`,
       );
       assert.deepEqual(
-        [rows.data[0]].map((x) => [Number(x!.n), Number(x!.offsets), Number(x!.partition)]),
+        old.data.map((x) => [Number(x.n), Number(x.offsets), Number(x.partition)]),
         [[3, 3, -1]],
         "old rows stay apart, even identical ones",
       );
-      assert.equal(
-        r.steps.find((s) => s.name === `${p}music_consumer_mat_view`)?.status,
-        "created",
-      );
       const again = await initClickHouse(client, names);
       assert.deepEqual(again.steps.map((s) => s.status), Array(9).fill("exists"));
-      assert.equal(
-        await client.query<{ n: number }>(
-          `SELECT count() AS n FROM ${p}music_consumer_phys_outdated`,
-        )
-          .then(() => "left", () => "gone"),
-        "gone",
-        "the old table is dropped",
+
+      // Ingestion goes on into the new layout.
+      const gen = new EventGenerator({ seed: 11, users: 50, tracks: 200 });
+      await producer.connect();
+      await producer.send({
+        topic: names.musicTopic,
+        messages: Array.from({ length: 50 }, () => ({
+          value: new TextDecoder().decode(encodeEvent(gen.next())),
+        })),
+      });
+      assert.equal(await waitForCount(`${p}music_consumer_phys`, 53), 53);
+      const fresh = await client.query<{ n: number }>(
+        `SELECT count() AS n FROM ${p}music_consumer_phys WHERE kafka_partition >= 0`,
       );
+      assert.equal(Number(fresh.data[0]!.n), 50);
     } finally {
+      await producer.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
       await dropAll(names);
     }
   },

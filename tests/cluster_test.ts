@@ -1,9 +1,9 @@
 /**
  * A real three-node Kafka cluster (KRaft, `KAFKA_NODES=3`) of the test's own,
  * on free ports with its own state directory, beside the shared S3 and
- * ClickHouse: topics are replicated, and the producer, the sink and
- * ClickHouse's Kafka engine ride through a broker killed with SIGKILL,
- * exactly once.
+ * ClickHouse: topics are replicated, and the producer and the sink ride
+ * through a broker killed with SIGKILL exactly once; ClickHouse's Kafka
+ * engine rides through it with each event counted once.
  */
 import { ClickHouseClient } from "../lib/clickhouse/client.ts";
 import { clickhouseGroups, dropClickHouse, initClickHouse } from "../lib/clickhouse/ingest.ts";

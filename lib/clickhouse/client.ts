@@ -94,14 +94,16 @@ export class ClickHouseClient {
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
-  #timedOut(): UserError {
-    return new UserError(
-      `ClickHouse at ${this.url} did not answer within ${this.#timeoutMs / 1000} s`,
-    );
+  #timedOut(ms: number): UserError {
+    return new UserError(`ClickHouse at ${this.url} did not answer within ${ms / 1000} s`);
   }
 
   /** Sends one statement; returns the body text. Throws UserError / ClickHouseError. */
-  async #post(sql: string, params: Record<string, string> = {}): Promise<string> {
+  async #post(
+    sql: string,
+    params: Record<string, string> = {},
+    timeoutMs = this.#timeoutMs,
+  ): Promise<string> {
     const url = new URL(this.url + "/");
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     let res: Response;
@@ -110,10 +112,10 @@ export class ClickHouseClient {
         method: "POST",
         body: sql,
         headers: { "X-ClickHouse-User": this.user, "X-ClickHouse-Key": this.#password },
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
-      if ((e as Error)?.name === "TimeoutError") throw this.#timedOut();
+      if ((e as Error)?.name === "TimeoutError") throw this.#timedOut(timeoutMs);
       throw new UserError(
         `Cannot connect to ClickHouse at ${this.url}: ${describeConnectError(e)}`,
       );
@@ -122,7 +124,7 @@ export class ClickHouseClient {
     try {
       body = await res.text();
     } catch (e) {
-      if ((e as Error)?.name === "TimeoutError") throw this.#timedOut();
+      if ((e as Error)?.name === "TimeoutError") throw this.#timedOut(timeoutMs);
       throw new UserError(`Cannot read the answer of ClickHouse at ${this.url}: ${e}`);
     }
     if (res.ok) return body;
@@ -148,9 +150,12 @@ export class ClickHouseClient {
     return new ClickHouseError(`ClickHouse error ${code}: ${reason}`, code);
   }
 
-  /** Runs a statement that returns nothing of interest (DDL, INSERT). */
-  async exec(sql: string): Promise<void> {
-    await this.#post(sql);
+  /**
+   * Runs a statement that returns nothing of interest (DDL, INSERT); `timeoutMs`
+   * overrides the client's for a statement known to take long.
+   */
+  async exec(sql: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    await this.#post(sql, {}, opts.timeoutMs);
   }
 
   /**

@@ -175,6 +175,12 @@ async function staleKafkaTables(
   return stale;
 }
 
+/** The statements creating `table` or reading from it. */
+function withReaders(statements: string[], table: string): string[] {
+  const from = new RegExp(`\\bFROM\\s+${table}\\b`, "i");
+  return statements.filter((s) => createdObject(s)?.name === table || from.test(s));
+}
+
 /**
  * MergeTree tables of `statements` that exist with another engine or sorting
  * key than the statements give (made by an older version); by name, with what
@@ -193,8 +199,10 @@ async function outdatedTables(
     const name = createdObject(s)?.name ?? "";
     const [now, want] = [current.get(name), tableLayout(s)];
     if (!now || !want) continue;
+    // A Replicated database or ClickHouse Cloud names its engines so; the layout is the same.
+    const engine = now.engine.replace(/^(Replicated|Shared)(?=\w*MergeTree$)/, "");
     const changed = [
-      now.engine === want.engine ? "" : `engine ${now.engine} → ${want.engine}`,
+      engine === want.engine ? "" : `engine ${now.engine} → ${want.engine}`,
       sortingKey(now.sorting_key) === want.sortingKey
         ? ""
         : `order by (${now.sorting_key}) → (${want.sortingKey})`,
@@ -213,19 +221,22 @@ const UPGRADE_VALUES: Record<string, string> = {
   kafka_offset: "toInt64(rowNumberInAllBlocks())",
 };
 
+/** How long copying an outdated table's rows may take (a big table takes minutes). */
+const UPGRADE_COPY_MS = 3_600_000;
+
 /**
  * Rebuilds `table` as `statement` creates it, keeping its rows: a new table
- * is filled from the old one, checked to hold as many rows, and takes its
- * name; the old one is dropped. Whatever writes into `table` must be stopped
- * first. Returns the rows kept.
+ * is filled from the old one, checked to hold as many rows, and exchanged
+ * with it (atomically); the old one is dropped. Whatever writes into `table`
+ * must be stopped first. Returns the rows kept.
  */
 async function upgradeTable(
   client: ClickHouseClient,
   statement: string,
   table: string,
 ): Promise<number> {
-  const [fresh, old] = [`${table}_upgrade`, `${table}_outdated`];
-  // Left over by an upgrade that was interrupted before the rename: the old table is intact.
+  const fresh = `${table}_upgrade`;
+  // Left over by an upgrade that was interrupted: `table` itself is intact.
   await client.exec(`DROP TABLE IF EXISTS ${fresh}`);
   await client.exec(statement.replace(new RegExp(`\\b${table}\\b`), fresh));
   const columns = async (t: string) =>
@@ -240,6 +251,7 @@ async function upgradeTable(
     `INSERT INTO ${fresh} (${copied.join(", ")}) SELECT ${
       copied.map((c) => had.has(c) ? c : `${UPGRADE_VALUES[c]} AS ${c}`).join(", ")
     } FROM ${table}`,
+    { timeoutMs: UPGRADE_COPY_MS },
   );
   const rows = async (t: string) =>
     Number((await client.query<{ n: number }>(`SELECT count() AS n FROM ${t}`)).data[0]!.n);
@@ -248,8 +260,8 @@ async function upgradeTable(
     await client.exec(`DROP TABLE ${fresh}`);
     throw new Error(`upgrading ${table}: copied ${after} of its ${before} rows; it is unchanged`);
   }
-  await client.exec(`RENAME TABLE ${table} TO ${old}, ${fresh} TO ${table}`);
-  await client.exec(`DROP TABLE ${old}`);
+  await client.exec(`EXCHANGE TABLES ${table} AND ${fresh}`);
+  await client.exec(`DROP TABLE ${fresh}`);
   return before;
 }
 
@@ -261,9 +273,8 @@ async function upgradeTable(
  * it holds no rows and its group's offsets live in Kafka, so ingestion resumes
  * where it stood and the MergeTree tables keep their data.
  * A MergeTree table made by an older version (another engine or sorting key)
- * is rebuilt with its rows while the views writing into it are dropped and
- * recreated (ingestion pauses, nothing is lost: offsets are committed only
- * after a block is stored).
+ * is rebuilt with its rows while the Kafka tables feeding it and their views
+ * are dropped and recreated (ingestion pauses; their offsets stay in Kafka).
  * Reports, per object, whether it was created, replaced or already existed.
  *
  * @example
@@ -285,16 +296,20 @@ export async function initClickHouse(
   const stale = await staleKafkaTables(client, statements);
   const replaced = new Map<string, string>();
   for (const [table, why] of stale) {
-    const from = new RegExp(`\\bFROM\\s+${table}\\b`, "i");
-    const objects = statements.filter((s) => createdObject(s)?.name === table || from.test(s));
-    for (const d of await dropObjects(client, objects)) {
+    for (const d of await dropObjects(client, withReaders(statements, table))) {
       replaced.set(d.name, d.name === table ? why : `reads ${table}`);
     }
   }
   for (const [table, why] of await outdatedTables(client, statements)) {
+    // Ingestion pauses while the rows are copied: the Kafka tables feeding `table` go, with every
+    // view reading them (one left attached would keep the consumer reading and committing, and
+    // its messages would miss `table`). Offsets stay in Kafka: it resumes where it stood.
     const into = new RegExp(`\\bTO\\s+${table}\\b`, "i");
-    for (const d of await dropObjects(client, statements.filter((s) => into.test(s)))) {
-      replaced.set(d.name, `writes into ${table}`);
+    const sources = statements.filter((s) => into.test(s))
+      .map((s) => /\bFROM\s+(\w+)/i.exec(s)?.[1] ?? "");
+    const paused = sources.flatMap((source) => withReaders(statements, source));
+    for (const d of await dropObjects(client, paused)) {
+      replaced.set(d.name, `stopped while ${table} was rebuilt`);
     }
     const statement = statements.find((s) => createdObject(s)?.name === table)!;
     const rows = await upgradeTable(client, statement, table);

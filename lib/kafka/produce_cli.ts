@@ -160,10 +160,6 @@ export async function produceInteractively(
     const summary = await runHandle.done;
     progress.stop();
     console.log(summaryLine(summary, noun));
-    // kafkajs keeps retrying a send we gave up (it cannot cancel one), which
-    // would hold the process for up to minutes after the summary: exit once
-    // the caller has reported, with the exit code it set.
-    if (summary.abandoned > 0) Deno.unrefTimer(setTimeout(() => Deno.exit(), 1000));
     if (summary.error !== undefined) throw runFailure(summary, noun);
     return summary;
   } finally {

@@ -44,9 +44,12 @@ function isolated(): IngestOptions & { musicTopic: string; easyTopic: string; pr
   };
 }
 
-async function count(table: string): Promise<number> {
-  const r = await client.query<{ n: number }>(`SELECT count() AS n FROM ${table}`);
-  return r.data[0]!.n;
+/** Rows of `table`; with `final`, the rows of one Kafka message count once. */
+async function count(table: string, final = false): Promise<number> {
+  const r = await client.query<{ n: number }>(
+    `SELECT count() AS n FROM ${table}${final ? " SETTINGS final = 1" : ""}`,
+  );
+  return Number(r.data[0]!.n);
 }
 
 /** Polls until `table` holds `expected` rows (or the deadline passes); returns the last count. */
@@ -92,6 +95,37 @@ async function dropAll(names: ReturnType<typeof isolated>): Promise<void> {
       topics: [names.musicTopic, names.easyTopic],
       groups: [names.musicGroup!, names.easyGroup!],
     });
+  }
+}
+
+/**
+ * Runs `fn` with the test's topics created (the music one with `partitions`)
+ * and a connected admin and producer; then drops the test's tables, topics and
+ * groups.
+ */
+async function withTopics(
+  names: ReturnType<typeof isolated>,
+  partitions: number,
+  fn: (admin: Admin, producer: Producer) => Promise<void>,
+): Promise<void> {
+  const kafka = createKafka({ brokers: config.kafkaBrokers });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true });
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [
+        { topic: names.musicTopic, numPartitions: partitions },
+        { topic: names.easyTopic, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
+    await producer.connect();
+    await fn(admin, producer);
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    await dropAll(names);
   }
 }
 
@@ -354,26 +388,11 @@ Deno.test(
     const names = isolated();
     const p = names.prefix;
     const N = 300;
-    const kafka = createKafka({ brokers: config.kafkaBrokers });
-    const admin = kafka.admin();
-    const producer = kafka.producer({ idempotent: true });
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [{ topic: names.musicTopic, numPartitions: 3 }, { topic: names.easyTopic }],
-        waitForLeaders: true,
-      });
+    await withTopics(names, 3, async (admin, producer) => {
       await initClickHouse(client, names);
       // Merges would drop the second copies early, and the raw count below would never reach 2N.
       await client.exec(`SYSTEM STOP MERGES ${p}music_consumer_phys`);
-      const gen = new EventGenerator({ seed: 9, users: 50, tracks: 200 });
-      await producer.connect();
-      await producer.send({
-        topic: names.musicTopic,
-        messages: Array.from({ length: N }, () => ({
-          value: new TextDecoder().decode(encodeEvent(gen.next())),
-        })),
-      });
+      await produceMusic(producer, names.musicTopic, N, 9);
       assert.equal(await waitForCount(`${p}music_consumer_phys`, N), N);
       await settled(admin, names.musicGroup!, names.musicTopic);
       // What a failed commit does: the group's offsets go back and ClickHouse reads it all again.
@@ -398,10 +417,7 @@ Deno.test(
       await initClickHouse(client, names);
       assert.equal(await waitForCount(`${p}music_consumer_phys`, 2 * N), 2 * N, "read twice");
       await settled(admin, names.musicGroup!, names.musicTopic);
-      const final = await client.query<{ n: number }>(
-        `SELECT count() AS n FROM ${p}music_consumer_phys SETTINGS final = 1`,
-      );
-      assert.equal(Number(final.data[0]!.n), N);
+      assert.equal(await count(`${p}music_consumer_phys`, true), N);
       const byType = await runQuery(
         client,
         (await listQueries()).find((q) => q.name === "by-type")!,
@@ -414,11 +430,7 @@ Deno.test(
         rows: number;
       }[];
       assert.equal(tables.find((t) => t.table === `${p}music_consumer_phys`)?.rows, N, "status");
-    } finally {
-      await producer.disconnect().catch(() => {});
-      await admin.disconnect().catch(() => {});
-      await dropAll(names);
-    }
+    });
   },
 );
 
@@ -428,15 +440,7 @@ Deno.test(
   async () => {
     const names = isolated();
     const p = names.prefix;
-    const kafka = createKafka({ brokers: config.kafkaBrokers });
-    const admin = kafka.admin();
-    const producer = kafka.producer({ idempotent: true });
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [{ topic: names.musicTopic, numPartitions: 3 }, { topic: names.easyTopic }],
-        waitForLeaders: true,
-      });
+    await withTopics(names, 3, async (_admin, producer) => {
       // What an earlier version made: the MergeTree without kafka_partition/kafka_offset, fed
       // by a view without them; two of its rows are identical.
       await initClickHouse(client, names);
@@ -503,24 +507,13 @@ Deno.test(
       assert.deepEqual(again.steps.map((s) => s.status), Array(9).fill("exists"));
 
       // Ingestion goes on into the new layout.
-      const gen = new EventGenerator({ seed: 11, users: 50, tracks: 200 });
-      await producer.connect();
-      await producer.send({
-        topic: names.musicTopic,
-        messages: Array.from({ length: 50 }, () => ({
-          value: new TextDecoder().decode(encodeEvent(gen.next())),
-        })),
-      });
+      await produceMusic(producer, names.musicTopic, 50, 11);
       assert.equal(await waitForCount(`${p}music_consumer_phys`, 53), 53);
       const fresh = await client.query<{ n: number }>(
         `SELECT count() AS n FROM ${p}music_consumer_phys WHERE kafka_partition >= 0`,
       );
       assert.equal(Number(fresh.data[0]!.n), 50);
-    } finally {
-      await producer.disconnect().catch(() => {});
-      await admin.disconnect().catch(() => {});
-      await dropAll(names);
-    }
+    });
   },
 );
 
@@ -579,20 +572,8 @@ Deno.test(
   async () => {
     const names = isolated();
     const p = names.prefix;
-    const kafka = createKafka({ brokers: config.kafkaBrokers });
-    const admin = kafka.admin();
-    const producer = kafka.producer({ idempotent: true });
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [{ topic: names.musicTopic, numPartitions: 1 }, {
-          topic: names.easyTopic,
-          numPartitions: 1,
-        }],
-        waitForLeaders: true,
-      });
+    await withTopics(names, 1, async (admin, producer) => {
       await initClickHouse(client, names);
-      await producer.connect();
       await produceMusic(producer, names.musicTopic, 50, 1); // offsets 0..49
       await producer.send({ topic: names.musicTopic, messages: [{ value: "not json {" }] }); // 50
       await produceMusic(producer, names.musicTopic, 30, 2); // 51..80
@@ -633,11 +614,7 @@ Deno.test(
       await settled(admin, names.easyGroup!, names.easyTopic);
       assert.equal(await count(`${p}music_consumer_phys`), 80, "no duplicate music rows");
       assert.equal(await count(`${p}easy_consumer_phys`), 2, "no duplicate person rows");
-    } finally {
-      await producer.disconnect().catch(() => {});
-      await admin.disconnect();
-      await dropAll(names);
-    }
+    });
   },
 );
 

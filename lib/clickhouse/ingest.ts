@@ -306,7 +306,7 @@ export async function initClickHouse(
     // its messages would miss `table`). Offsets stay in Kafka: it resumes where it stood.
     const into = new RegExp(`\\bTO\\s+${table}\\b`, "i");
     const sources = statements.filter((s) => into.test(s))
-      .map((s) => /\bFROM\s+(\w+)/i.exec(s)?.[1] ?? "");
+      .flatMap((s) => /\bFROM\s+(\w+)/i.exec(s)?.slice(1, 2) ?? []);
     const paused = sources.flatMap((source) => withReaders(statements, source));
     for (const d of await dropObjects(client, paused)) {
       replaced.set(d.name, `stopped while ${table} was rebuilt`);

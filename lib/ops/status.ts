@@ -107,8 +107,10 @@ export async function gatherStatus(opts: StatusOptions): Promise<StatusReport> {
   const only = (name: ServiceName) => services.filter((s) => s.name === name);
   // A cluster answers while any node is up (KAFKA_BROKERS lists them all).
   const kafkaNodes = services.filter((s) => isKafkaService(s.name));
-  const [kafka, lake, clickhouse] = await Promise.all([
-    section(allDown(kafkaNodes), () => readKafka(cfg, opts)),
+  // Offsets first: the sink and ClickHouse store a batch before committing it, so the lake
+  // and the row counts read afterwards hold at least what the committed offsets say.
+  const kafka = await section(allDown(kafkaNodes), () => readKafka(cfg, opts));
+  const [lake, clickhouse] = await Promise.all([
     section(allDown(only("s3")), () => readLake(cfg, opts.bucket, opts.prefix)),
     section(allDown(only("clickhouse")), () => readClickHouse(cfg, chPrefix)),
   ]);

@@ -18,6 +18,7 @@ import {
   type SqlObject,
   sqlString,
   tableLayout,
+  viewFlow,
 } from "./sql.ts";
 
 /** Names and Kafka settings of the ingestion objects; defaults from the seed. */
@@ -177,8 +178,7 @@ async function staleKafkaTables(
 
 /** The statements creating `table` or reading from it. */
 function withReaders(statements: string[], table: string): string[] {
-  const from = new RegExp(`\\bFROM\\s+${table}\\b`, "i");
-  return statements.filter((s) => createdObject(s)?.name === table || from.test(s));
+  return statements.filter((s) => createdObject(s)?.name === table || viewFlow(s).from === table);
 }
 
 /**
@@ -304,9 +304,8 @@ export async function initClickHouse(
     // Ingestion pauses while the rows are copied: the Kafka tables feeding `table` go, with every
     // view reading them (one left attached would keep the consumer reading and committing, and
     // its messages would miss `table`). Offsets stay in Kafka: it resumes where it stood.
-    const into = new RegExp(`\\bTO\\s+${table}\\b`, "i");
-    const sources = statements.filter((s) => into.test(s))
-      .flatMap((s) => /\bFROM\s+(\w+)/i.exec(s)?.slice(1, 2) ?? []);
+    const sources = statements.map(viewFlow).filter((v) => v.to === table)
+      .flatMap((v) => v.from ?? []);
     const paused = sources.flatMap((source) => withReaders(statements, source));
     for (const d of await dropObjects(client, paused)) {
       replaced.set(d.name, `stopped while ${table} was rebuilt`);

@@ -58,6 +58,19 @@ export function createdObject(statement: string): SqlObject | undefined {
   return { kind: /TABLE/i.test(m[1]!) ? "table" : "view", name: m[2]! };
 }
 
+/**
+ * The tables a view statement reads (`FROM`) and writes into (`TO`), each
+ * undefined where absent (both, for a statement creating no view). Pure.
+ */
+export function viewFlow(
+  statement: string,
+): { from?: string | undefined; to?: string | undefined } {
+  if (createdObject(statement)?.kind !== "view") return {};
+  const name = (keyword: string) =>
+    new RegExp(`\\b${keyword}\\s+([A-Za-z0-9_.]+)`, "i").exec(statement)?.[1];
+  return { from: name("FROM"), to: name("TO") };
+}
+
 /** Reads a file under `sql/clickhouse/`. */
 export async function readSqlFile(path: string): Promise<string> {
   return await Deno.readTextFile(new URL(path, SQL_DIR));

@@ -11,6 +11,7 @@ import {
   splitStatements,
   sqlString,
   tableLayout,
+  viewFlow,
 } from "./sql.ts";
 
 Deno.test("sqlString escapes quotes and backslashes", () => {
@@ -111,4 +112,21 @@ Deno.test("sortingKey reads ORDER BY text and system.tables' form alike", () => 
   assert.equal(sortingKey("uuid"), "uuid");
   assert.equal(sortingKey("(a,  b)"), "a, b");
   assert.equal(sortingKey("a, b"), "a, b");
+});
+
+Deno.test("viewFlow reads where a view reads and writes; other statements have neither", async () => {
+  const statements = splitStatements(await readSqlFile("ingest.sql"))
+    .map((s) => s.replaceAll("{{prefix}}", "p_"));
+  const flow = (name: string) =>
+    viewFlow(statements.find((s) => s.includes(`EXISTS p_${name}\n`))!);
+  assert.deepEqual(flow("music_consumer_mat_view"), {
+    from: "p_music_consumer",
+    to: "p_music_consumer_phys",
+  });
+  assert.deepEqual(flow("easy_consumer_errors_mat_view"), {
+    from: "p_easy_consumer",
+    to: "p_kafka_errors",
+  });
+  assert.deepEqual(viewFlow("CREATE VIEW v AS SELECT 1"), { from: undefined, to: undefined });
+  assert.deepEqual(viewFlow("CREATE TABLE t (a Int8) ENGINE = Memory"), {});
 });
